@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's process-wide state, handed to every service as its userdata. */
+#ifndef KINGLET_AGENT_H
+#define KINGLET_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loop.h"
+#include "ttrpc.h"
+
+/* Kata's guest state directory; CopyFile writes only below it. */
+#define KATA_CONTAINER_BASE "/run/kata-containers"
+/* Kata's agent API version, reported by grpc.Health/Version. */
+#define KATA_AGENT_API_VERSION "0.0.1"
+
+struct agent {
+        struct loop *loop;
+        struct ttrpc_server *server;
+        struct agent_config config;
+        bool init_mode; /* running as PID 1 */
+        uint64_t start_ns;
+        /* Directory CopyFile confines writes to (tests and fuzzing point it elsewhere). */
+        const char *container_base;
+        /* sysfs root for memory details (tests point it at a fixture). */
+        const char *sysfs_root;
+};
+
+/* Service tables (agent/service_*.c). */
+extern const struct ttrpc_service agent_health_service;
+extern const struct ttrpc_service agent_agent_service;
+extern const struct ttrpc_service agent_debug_service;
+
+/* Registers every service the configuration asks for, with `a` as userdata. */
+int agent_register_services(struct agent *a);
+
+/* Handler names the agent advertises in GetGuestDetails (NULL-terminated). */
+extern const char *const agent_device_handlers[];
+extern const char *const agent_storage_handlers[];
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: kinglet-agent [OPTIONS]\n"
+                "\n"
+                "Guest agent for VM-isolated containers: serves the Kata Containers agent API\n"
+                "(grpc.AgentService, grpc.Health) over ttrpc. Runs as PID 1 in a VM, under an\n"
+                "init system, or on a host for testing.\n"
+                "\n"
+                "Options:\n"
+                "  -a, --server-addr ADDR   listen on ADDR (repeatable, up to %d):\n"
+                "                             vsock://-1:1024   any CID, port 1024 (default)\n"
+                "                             unix:///run/kinglet.sock, unix://@abstract\n"
+                "                             serial://agent.channel.0   virtio-serial port by name\n"
+                "                             serial:///dev/vport0p1     a serial device by path\n"
+                "  -l, --log-level LEVEL    error, warn, info (default) or debug\n"
+                "      --debug-service      also serve kinglet.Debug (tests and benchmarks)\n"
+                "      --kernel-cmdline PATH  read agent.* parameters from PATH, not /proc/cmdline\n"
+                "  -h, --help               show this help\n"
+                "  -V, --version            show version\n"
+                "\n"
+                "Environment: KATA_AGENT_SERVER_ADDR, KATA_AGENT_LOG_LEVEL.\n"
+                "Kernel command line: agent.server_addr=, agent.log= (see docs/configuration.md).\n"
+                "Flags win over the environment, which wins over the kernel command line.\n",
+                AGENT_MAX_SERVER_ADDRS);
+}
+
+static void warn_param(const char *key, const char *value, const char *why, void *data)
+{
+        (void)data;
+        log_warn("kernel parameter %s%s%s: %s", key, value ? "=" : "", value ? value : "", why);
+}
+
+static int add_addr(struct agent_config *c, const char *addr)
+{
+        struct address a;
+        struct rpc_error e = { 0 };
+
+        if (c->n_server_addrs == AGENT_MAX_SERVER_ADDRS) {
+                fprintf(stderr, "kinglet-agent: at most %d --server-addr\n", AGENT_MAX_SERVER_ADDRS);
+                return -EINVAL;
+        }
+        if (address_parse(addr, &a, &e) < 0) {
+                fprintf(stderr, "kinglet-agent: %s\n", e.msg);
+                return -EINVAL;
+        }
+        if (a.kind == ADDR_HVSOCK) {
+                fprintf(stderr, "kinglet-agent: %s: hvsock:// is a host-side address; "
+                                "inside the guest listen on vsock://-1:PORT\n", addr);
+                return -EINVAL;
+        }
+        snprintf(c->server_addrs[c->n_server_addrs++], sizeof c->server_addrs[0], "%s", addr);
+        return 0;
+}
+
+static int set_level(struct agent_config *c, const char *value, const char *source)
+{
+        if (log_parse_level(value, &c->log_level) < 0) {
+                fprintf(stderr, "kinglet-agent: %s: unknown log level `%s` (error, warn, info, debug)\n",
+                        source, value);
+                return -EINVAL;
+        }
+        c->log_level_source = source;
+        return 0;
+}
+
+int agent_config_load(int argc, char **argv, struct agent_config *ret)
+{
+        enum { OPT_DEBUG_SERVICE = 0x100, OPT_KERNEL_CMDLINE };
+        static const struct option options[] = {
+                { "server-addr", required_argument, NULL, 'a' },
+                { "log-level", required_argument, NULL, 'l' },
+                { "debug-service", no_argument, NULL, OPT_DEBUG_SERVICE },
+                { "kernel-cmdline", required_argument, NULL, OPT_KERNEL_CMDLINE },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        struct agent_config c = {
+                .log_level = LOG_LEVEL_INFO,
+                .log_level_source = "default",
+                .kernel_cmdline_path = CMDLINE_PATH,
+        };
+        const char *flag_level = NULL;
+        bool cmdline_explicit = false;
+        int opt;
+
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "a:l:hV", options, NULL)) != -1) {
+                switch (opt) {
+                case 'a':
+                        if (add_addr(&c, optarg) < 0)
+                                return -EINVAL;
+                        c.server_addr_source = "--server-addr";
+                        break;
+                case 'l':
+                        flag_level = optarg;
+                        break;
+                case OPT_DEBUG_SERVICE:
+                        c.debug_service = true;
+                        break;
+                case OPT_KERNEL_CMDLINE:
+                        c.kernel_cmdline_path = optarg;
+                        cmdline_explicit = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return CONFIG_EXIT_SUCCESS;
+                case 'V':
+                        printf("kinglet-agent %s (Kata agent API %s)\n", KINGLET_VERSION, "0.0.1");
+                        return CONFIG_EXIT_SUCCESS;
+                default:
+                        fprintf(stderr, "Try 'kinglet-agent --help'.\n");
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "kinglet-agent: unexpected argument `%s`\nTry 'kinglet-agent --help'.\n",
+                        argv[optind]);
+                return -EINVAL;
+        }
+
+        /* A missing /proc/cmdline (a host without procfs, a chroot) just means no parameters. */
+        int r = kernel_params_read(c.kernel_cmdline_path, &c.kernel, warn_param, NULL);
+        if (r < 0 && cmdline_explicit) {
+                fprintf(stderr, "kinglet-agent: cannot read %s: %s\n", c.kernel_cmdline_path,
+                        strerror(-r));
+                return -EINVAL;
+        }
+
+        const char *env_level = getenv("KATA_AGENT_LOG_LEVEL");
+        if (flag_level)
+                r = set_level(&c, flag_level, "--log-level");
+        else if (env_level && *env_level)
+                r = set_level(&c, env_level, "KATA_AGENT_LOG_LEVEL");
+        else if (c.kernel.has_log_level)
+                r = set_level(&c, c.kernel.log_level, "agent.log");
+        if (r < 0)
+                return -EINVAL;
+
+        if (c.n_server_addrs == 0) {
+                const char *env_addr = getenv("KATA_AGENT_SERVER_ADDR");
+                const char *addr = DEFAULT_SERVER_ADDR;
+                c.server_addr_source = "default";
+                if (env_addr && *env_addr) {
+                        addr = env_addr;
+                        c.server_addr_source = "KATA_AGENT_SERVER_ADDR";
+                } else if (c.kernel.has_server_addr) {
+                        addr = c.kernel.server_addr;
+                        c.server_addr_source = "agent.server_addr";
+                }
+                if (add_addr(&c, addr) < 0)
+                        return -EINVAL;
+        }
+        *ret = c;
+        return CONFIG_OK;
+}

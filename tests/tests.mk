@@ -1,0 +1,93 @@
+# Tests: included from the top-level Makefile.
+#
+#   make unit           cmocka unit tests (glibc build)
+#   make integration    the real static agent driven over sockets (needs root)
+#   make asan-test      unit + integration tests built with ASan+UBSan, on an ASan agent
+#   make fuzz-regress   every fuzz harness over its seed corpus
+#   make test           all of the above, with one closing "N passed, N failed" line
+#   make fuzz           run every harness for FUZZ_SECONDS each
+
+FUZZ_SECONDS ?= 60
+TEST_LOG_DIR := $(BUILD)/test-logs
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_NAMES := $(basename $(notdir $(UNIT_SRCS)))
+INTEGRATION_SRCS := $(sort $(wildcard tests/integration/test_*.c))
+INTEGRATION_NAMES := $(basename $(notdir $(INTEGRATION_SRCS)))
+TEST_SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(basename $(notdir $(FUZZ_SRCS)))
+
+# Everything but main(): tests link the agent's code as a library.
+AGENT_CODE_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
+TEST_CODE_SRCS := $(CORE_SRCS) $(AGENT_CODE_SRCS) $(TEST_SUPPORT_SRCS)
+
+# Per-test link extras (mocks through --wrap).
+LDEXTRA_test_rpc_guest := -Wl,--wrap=settimeofday
+
+define test_binaries
+$(BUILD)/$(1)/tests/unit/%: $(BUILD)/$(1)/tests/unit/%.o $(call objs,$(1),$(TEST_CODE_SRCS))
+	@echo "  LD [$(1)] $$@"
+	$(Q)$(2) $(3) -o $$@ $$< $(call objs,$(1),$(TEST_CODE_SRCS)) $(4) -lcmocka $$(LDEXTRA_$$*)
+$(BUILD)/$(1)/tests/integration/%: $(BUILD)/$(1)/tests/integration/%.o $(call objs,$(1),$(TEST_CODE_SRCS))
+	@echo "  LD [$(1)] $$@"
+	$(Q)$(2) $(3) -o $$@ $$< $(call objs,$(1),$(TEST_CODE_SRCS)) $(4) -lcmocka
+endef
+$(eval $(call test_binaries,host,$(HOST_CC),,$(HOST_LIBS)))
+$(eval $(call test_binaries,asan,$(ASAN_CC),$(ASAN_LDFLAGS),$(ASAN_LIBS)))
+
+HOST_UNIT_BINS := $(addprefix $(BUILD)/host/tests/unit/,$(UNIT_NAMES))
+ASAN_UNIT_BINS := $(addprefix $(BUILD)/asan/tests/unit/,$(UNIT_NAMES))
+HOST_INTEGRATION_BINS := $(addprefix $(BUILD)/host/tests/integration/,$(INTEGRATION_NAMES))
+ASAN_INTEGRATION_BINS := $(addprefix $(BUILD)/asan/tests/integration/,$(INTEGRATION_NAMES))
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(TEST_CODE_SRCS))
+	@echo "  LD [fuzz] $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+$(BUILD)/host/make-seeds: $(BUILD)/host/tests/fuzz/make_seeds.o $(call objs,host,$(CORE_SRCS))
+	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
+.PHONY: fuzz-seeds
+fuzz-seeds: $(BUILD)/host/make-seeds
+	$(Q)rm -rf $(BUILD)/fuzz/seeds && mkdir -p $(BUILD)/fuzz/seeds
+	$(Q)for n in $(FUZZ_NAMES); do mkdir -p $(BUILD)/fuzz/seeds/$$n; \
+		if [ -d tests/fuzz/corpus/$$n ]; then cp tests/fuzz/corpus/$$n/* $(BUILD)/fuzz/seeds/$$n/; fi; done
+	$(Q)$(BUILD)/host/make-seeds $(BUILD)/fuzz/seeds
+
+RUN_TESTS := sh tests/run-tests.sh
+
+.PHONY: unit integration asan-test fuzz-regress test fuzz test-bins
+test-bins: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS)
+
+unit: $(HOST_UNIT_BINS)
+	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS)
+
+integration: all $(HOST_INTEGRATION_BINS)
+	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
+		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh
+
+asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl
+	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(RUN_TESTS) $(TEST_LOG_DIR)/asan $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) tests/integration/ctl.sh
+
+fuzz-regress: $(FUZZ_BINS) fuzz-seeds
+	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR)/fuzz $(addprefix fuzz-regress:,$(FUZZ_NAMES))
+
+# One run, one summary: every suite's results are added up by run-tests.sh.
+test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
+		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds
+	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
+		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
+		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
+
+fuzz: $(FUZZ_BINS) fuzz-seeds
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS)s)"; \
+		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/seeds/$$n \
+			2>&1 | tail -n 12 || exit 1; \
+	done
