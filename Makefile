@@ -37,7 +37,7 @@ CTL_SRCS := $(sort $(wildcard ctl/*.c))
 WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes
 # gnu11 predefines `linux`, which collides with the OCI Spec field of that name.
-COMMON_CFLAGS := -std=gnu11 -Ulinux -D_GNU_SOURCE -g $(WARNINGS) -Ilib -Iinit -Iagent -I$(GEN) \
+COMMON_CFLAGS := -std=gnu11 -Ulinux -D_GNU_SOURCE -g $(WARNINGS) -Ilib -Iinit -Iagent -Itests/support -I$(GEN) \
 	-DKINGLET_VERSION=\"$(VERSION)\" -MMD -MP
 GEN_CFLAGS := -Wno-missing-prototypes
 

@@ -57,8 +57,14 @@ int confine_check(const char *path, const char *base, const char **ret_rel, stru
         return 0;
 }
 
-static int describe_step_error(int r, const char *component, struct rpc_error *e)
+static int describe_step_error(int dir, int r, const char *component, struct rpc_error *e)
 {
+        struct stat st;
+
+        /* O_DIRECTORY|O_NOFOLLOW reports a symlink as ENOTDIR: say which it really is. */
+        if (r == -ENOTDIR && fstatat(dir, component, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+                r = -ELOOP;
         if (r == -ELOOP || r == -ENOTDIR)
                 return rpc_error_set(e, GRPC_PERMISSION_DENIED, r,
                                      "`%.200s` on the way is %s; refusing to go through it",
@@ -110,7 +116,7 @@ int confine_open_parent(int base_fd, const char *rel, const struct confine_mkdir
                         }
                 }
                 if (fd < 0)
-                        return describe_step_error(-errno, component, e);
+                        return describe_step_error(dir, -errno, component, e);
                 close(dir);
                 dir = fd;
                 p = next;

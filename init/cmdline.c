@@ -3,10 +3,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cleanup.h"
 #include "util.h"
 
 enum param_type {
@@ -177,8 +180,19 @@ void kernel_params_parse(const char *cmdline, struct kernel_params *ret,
 int kernel_params_read(const char *path, struct kernel_params *ret, kernel_param_warn_fn warn,
                        void *data)
 {
-        char buf[CMDLINE_MAX];
+        char buf[CMDLINE_MAX + 1];
         int r = read_small_file(path, buf, sizeof buf, NULL);
+        if (r == -EFBIG) {
+                /* Longer than any kernel makes: parse what fits, and say so. */
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                ssize_t n = fd < 0 ? -1 : read(fd, buf, CMDLINE_MAX);
+                if (n < 0)
+                        return -errno;
+                buf[n] = '\0';
+                if (warn)
+                        warn(path, NULL, "longer than 4096 bytes, the rest is ignored", data);
+                r = 0;
+        }
         if (r < 0)
                 return r;
         kernel_params_parse(buf, ret, warn, data);

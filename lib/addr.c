@@ -46,7 +46,8 @@ static int parse_unix(const char *full, const char *rest, struct address *a, str
         }
         if (!*rest)
                 return bad(e, full, "expected unix:///path/to/socket or unix://@name");
-        if (strlen(rest) > UNIX_PATH_LIMIT - (a->abstract ? 1 : 0))
+        /* 107 either way: a path needs its NUL, an abstract name its leading NUL. */
+        if (strlen(rest) > UNIX_PATH_LIMIT)
                 return bad(e, full, "socket path longer than 107 bytes");
         snprintf(a->path, sizeof a->path, "%s", rest);
         return 0;
@@ -94,8 +95,12 @@ static const struct {
 
 int address_parse(const char *s, struct address *ret, struct rpc_error *e)
 {
-        if (!s || strlen(s) > ADDR_STRING_MAX)
-                return bad(e, s ? "(too long)" : "(null)", "address too long");
+        if (!s || !*s)
+                return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL, "no address given");
+        if (strlen(s) > ADDR_STRING_MAX)
+                return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
+                                     "address of %zu bytes is longer than %d", strlen(s),
+                                     ADDR_STRING_MAX);
         for (size_t i = 0; i < ARRAY_SIZE(schemes); i++) {
                 const char *rest = startswith(s, schemes[i].scheme);
                 if (!rest)

@@ -84,17 +84,22 @@ int log_parse_level(const char *s, enum log_level *ret_level)
         return -EINVAL;
 }
 
+/*
+ * Appends n bytes. When they do not fit, the buffer is filled and `size` is
+ * returned: a length no complete line can have, which marks it as cut.
+ */
 static size_t append_raw(char *buf, size_t size, size_t len, const char *s, size_t n)
 {
         if (len >= size)
-                return len;
+                return size;
         size_t room = size - 1 - len;
-        if (n > room)
+        bool cut = n > room;
+        if (cut)
                 n = room;
         memcpy(buf + len, s, n);
         len += n;
         buf[len] = '\0';
-        return len;
+        return cut ? size : len;
 }
 
 static bool needs_quotes(const char *v)
@@ -172,8 +177,11 @@ size_t log_format_line(char *buf, size_t size, enum log_level level,
                 len = append_field(buf, size, len, &fields[i]);
 
         /* A cut line is marked so nobody mistakes it for the whole event. */
-        if (len >= size - 1 && size > 4)
-                memcpy(buf + size - 4, "...", 4), len = size - 1;
+        if (len >= size) {
+                len = size - 1;
+                if (size > 4)
+                        memcpy(buf + size - 4, "...", 4);
+        }
         return len;
 }
 

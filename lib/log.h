@@ -69,7 +69,7 @@ void log_emit(enum log_level level, const struct log_field *fields, size_t n_fie
 size_t log_format_line(char *buf, size_t size, enum log_level level,
                        const struct log_field *fields, size_t n_fields, const char *msg);
 
-/* Append `value` to buf quoted as logfmt needs; returns the new length. */
+/* Append `value` to buf quoted as logfmt needs; returns the new length, or `size` if cut. */
 size_t logfmt_append_value(char *buf, size_t size, size_t len, const char *value);
 
 #define log_error(...) log_emit(LOG_LEVEL_ERROR, NULL, 0, __VA_ARGS__)

@@ -2,6 +2,7 @@
 #include "status.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static const struct {
 
 const char *grpc_code_name(int code)
 {
-        static char buf[16];
+        static char buf[24]; /* "CODE_-2147483648" */
 
         if (code >= 0 && (size_t)code < ARRAY_SIZE(code_names))
                 return code_names[code];
@@ -73,6 +74,8 @@ int grpc_code_from_name(const char *name)
 
 int grpc_code_from_errno(int err)
 {
+        if (err == INT_MIN)
+                return GRPC_INTERNAL;
         if (err < 0)
                 err = -err;
         if (err == 0)

@@ -118,13 +118,20 @@ int ttrpc_call_fail_error(struct ttrpc_call *call, int neg_errno, const struct r
 static void call_on_deadline(struct loop_timer *t)
 {
         struct ttrpc_call *call = t->data;
-        double secs = (double)call->envelope->timeout_nano / 1e9;
+        int64_t timeout = call->envelope->timeout_nano;
 
         if (call->cancel)
                 call->cancel(call, call->cancel_data, -ETIMEDOUT);
-        (void)ttrpc_call_fail(call, GRPC_DEADLINE_EXCEEDED,
-                              "%s/%s: no answer within the request's timeout of %.3fs",
-                              call->service->svc.descriptor->name, call->method->name, secs);
+        if (timeout < 0)
+                (void)ttrpc_call_fail(call, GRPC_DEADLINE_EXCEEDED,
+                                      "%s/%s: the request's deadline had passed when it arrived "
+                                      "(timeout_nano %" PRId64 ")",
+                                      call->service->svc.descriptor->name, call->method->name, timeout);
+        else
+                (void)ttrpc_call_fail(call, GRPC_DEADLINE_EXCEEDED,
+                                      "%s/%s: no answer within the request's timeout of %.3fs",
+                                      call->service->svc.descriptor->name, call->method->name,
+                                      (double)timeout / 1e9);
 }
 
 int ttrpc_call_park(struct ttrpc_call *call, ttrpc_cancel_fn cancel, void *data)

@@ -251,6 +251,10 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
                         }
                         *ret_response = m;
                 }
+                /* The caller gets the status; the raw payload was decoded above or is unwanted. */
+                free(reply.payload);
+                reply.payload = NULL;
+                reply.payload_len = 0;
                 *ret_status = reply;
                 return 0;
         }

@@ -51,9 +51,9 @@ int ttrpc_client_recv(struct ttrpc_client *c, int timeout_ms, struct ttrpc_reply
 void ttrpc_reply_clear(struct ttrpc_reply *r);
 
 /*
- * One unary call. Returns 0 when a reply arrived (its status in *ret_status;
- * on OK, *ret_response is decoded with response_type unless that is NULL),
- * or -errno when none did (then *e says why).
+ * One unary call. Returns 0 when a reply arrived (its code and message in
+ * *ret_status, which holds no payload; on OK, *ret_response is decoded with
+ * response_type unless that is NULL), or -errno when none did (*e says why).
  */
 int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *method,
                       const ProtobufCMessage *request,

@@ -38,15 +38,19 @@ static const struct ttrpc_limits default_limits = {
         .out_max = TTRPC_DEFAULT_OUT_MAX,
 };
 
-/* After every loop iteration: write queued replies, free closed connections. */
+/*
+ * After every loop iteration: write queued replies, free closed connections.
+ * Flushing can resume a paused reader, whose buffered requests then queue new
+ * replies and mark it dirty again; keep going until nothing is left, or those
+ * replies would wait for an unrelated event to wake the loop.
+ */
 static void server_after_iteration(struct loop *l, void *data)
 {
         struct ttrpc_server *s = data;
-        struct list_head *pos, *tmp;
         (void)l;
 
-        list_for_each_safe(pos, tmp, &s->dirty) {
-                struct ttrpc_conn *c = list_entry(pos, struct ttrpc_conn, dirty_link);
+        while (!list_empty(&s->dirty)) {
+                struct ttrpc_conn *c = list_entry(s->dirty.next, struct ttrpc_conn, dirty_link);
                 list_del(&c->dirty_link);
                 if (!c->dead)
                         conn_flush(c);
