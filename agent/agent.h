@@ -25,6 +25,9 @@ struct agent {
         const char *container_base;
         /* sysfs root for memory details (tests point it at a fixture). */
         const char *sysfs_root;
+        /* Socket files this agent created, removed again on a clean stop. */
+        char socket_paths[AGENT_MAX_SERVER_ADDRS][ADDR_PATH_MAX];
+        size_t n_socket_paths;
 };
 
 /* Service tables (agent/service_*.c). */

@@ -49,6 +49,8 @@ int agent_listen(struct agent *a, const char *text)
         r = ttrpc_server_add_listener(a->server, fd, text);
         if (r < 0)
                 return log_error_errno(r, "cannot serve %s", text);
+        if (addr.kind == ADDR_UNIX && !addr.abstract && a->n_socket_paths < AGENT_MAX_SERVER_ADDRS)
+                snprintf(a->socket_paths[a->n_socket_paths++], sizeof a->socket_paths[0], "%s", addr.path);
         log_info("listening on %s", text);
         return 0;
 }

@@ -140,6 +140,8 @@ int main(int argc, char **argv)
         }
         a.server = ttrpc_server_free(a.server);
         a.loop = loop_free(a.loop);
+        for (size_t i = 0; i < a.n_socket_paths; i++)
+                (void)unlink(a.socket_paths[i]);
         log_info("kinglet-agent stopped");
         return 0;
 }

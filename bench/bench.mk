@@ -5,7 +5,8 @@
 #                server, as one table (also written to $(BUILD)/bench/results.md)
 #
 #   BENCH_SECONDS=5      measured seconds per load run (plus BENCH_WARMUP=1)
-#   BENCH_CLIENTS="1 16" concurrent connections, one run each
+#   BENCH_CLIENTS="1 16" concurrent connections, one run each per round
+#   BENCH_ROUNDS=3       rounds; the table shows each server's median round
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -13,6 +14,7 @@
 BENCH_SECONDS ?= 5
 BENCH_WARMUP ?= 1
 BENCH_CLIENTS ?= 1 16
+BENCH_ROUNDS ?= 3
 
 BENCH_LOAD := $(BUILD)/bench/ttrpc-load
 BENCH_GO_SERVER := $(BUILD)/bench/go-ttrpc-server
@@ -21,11 +23,12 @@ BENCH_GO_SRCS := $(wildcard bench/go-ttrpc-server/*.go)
 # Debian packages containerd's ttrpc and its imports as GOPATH sources under
 # /usr/share/gocode, not as a module cache. GO111MODULE=off resolves imports
 # from there (ttrpc's go.mod and its pinned versions are ignored), so nothing
-# is ever downloaded; GOPROXY=off makes sure of it. GOFLAGS is cleared because
-# a user's -mod=... is an error outside module mode. GOCACHE must be absolute.
+# is ever downloaded; GOPROXY=off makes sure of it. GOENV=off and an empty
+# GOFLAGS keep a user's `go env -w` settings out (a -mod=... is an error
+# outside module mode). GOCACHE must be absolute.
 # CGO off gives a static binary, like the agent; -s -w strips it, so both
 # sizes are of stripped binaries.
-BENCH_GO_ENV := GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+BENCH_GO_ENV := GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOENV=off GOFLAGS= \
 	CGO_ENABLED=0 GOCACHE=$(abspath $(BUILD))/bench/gocache
 
 $(BENCH_LOAD): $(BUILD)/host/bench/ttrpc_load.o $(call objs,host,$(CORE_SRCS))
@@ -43,4 +46,4 @@ bench-bins: $(BENCH_LOAD) $(BENCH_GO_SERVER)
 
 bench: all bench-bins
 	$(Q)BENCH_SECONDS="$(BENCH_SECONDS)" BENCH_WARMUP="$(BENCH_WARMUP)" \
-		BENCH_CLIENTS="$(BENCH_CLIENTS)" sh bench/run.sh $(BUILD)
+		BENCH_CLIENTS="$(BENCH_CLIENTS)" BENCH_ROUNDS="$(BENCH_ROUNDS)" sh bench/run.sh $(BUILD)

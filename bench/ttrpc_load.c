@@ -367,6 +367,7 @@ static int build_request(struct run *run)
         return 0;
 }
 
+/* Connects every client; says why on stderr when one fails. */
 static int open_conns(struct run *run)
 {
         for (unsigned i = 0; i < run->opt->clients; i++)
@@ -387,11 +388,13 @@ static int open_conns(struct run *run)
                 }
                 run->n_open++;
                 r = fd_set_nonblock(c->fd, true);
-                if (r < 0)
-                        return r;
                 struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-                if (epoll_ctl(run->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-                        return -errno;
+                if (r == 0 && epoll_ctl(run->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+                        r = -errno;
+                if (r < 0) {
+                        fprintf(stderr, "ttrpc-load: connection %u: %s\n", i, strerror(-r));
+                        return r;
+                }
         }
         return 0;
 }
@@ -526,12 +529,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ttrpc-load: building the request: %s\n", strerror(-r));
                 return 1;
         }
-        r = open_conns(&run);
-        if (r < 0) {
-                if (r != -EINVAL)
-                        fprintf(stderr, "ttrpc-load: connecting: %s\n", strerror(-r));
+        if (open_conns(&run) < 0)
                 return 1;
-        }
 
         uint64_t start = now_ns();
         uint64_t cpu_start = cpu_time_ns();

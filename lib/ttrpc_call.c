@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,21 +17,78 @@
 #include "ttrpc_internal.h"
 #include "util.h"
 
+/* protobuf-c allocates the decoded request here: one bump per field, no malloc for small requests. */
+static void *arena_alloc(void *data, size_t size)
+{
+        struct ttrpc_call *call = data;
+        size_t aligned = (size + 15) & ~(size_t)15;
+        if (aligned >= size && aligned <= CALL_ARENA_SIZE - call->arena_used) {
+                void *p = call->arena + call->arena_used;
+                call->arena_used += aligned;
+                return p;
+        }
+        return malloc(size);
+}
+
+static void arena_free(void *data, void *p)
+{
+        struct ttrpc_call *call = data;
+        if ((uint8_t *)p >= call->arena && (uint8_t *)p < call->arena + CALL_ARENA_SIZE)
+                return;
+        free(p);
+}
+
+static struct ttrpc_call *call_new(struct ttrpc_server *s)
+{
+        struct ttrpc_call *call;
+
+        if (!list_empty(&s->free_calls)) {
+                call = list_entry(s->free_calls.next, struct ttrpc_call, link);
+                list_del(&call->link);
+                s->n_free_calls--;
+        } else {
+                call = malloc(sizeof *call);
+                if (!call)
+                        return NULL;
+        }
+        /* Everything but the arena's bytes. */
+        memset(call, 0, offsetof(struct ttrpc_call, arena));
+        call->allocator = (ProtobufCAllocator){ arena_alloc, arena_free, call };
+        list_init(&call->link);
+        return call;
+}
+
+static void call_release(struct ttrpc_server *s, struct ttrpc_call *call)
+{
+        if (call->request)
+                protobuf_c_message_free_unpacked(call->request, &call->allocator);
+        if (call->envelope)
+                protobuf_c_message_free_unpacked(&call->envelope->base, &call->allocator);
+        if (s->n_free_calls < SERVER_FREE_CALLS_MAX) {
+                list_add_tail(&call->link, &s->free_calls);
+                s->n_free_calls++;
+        } else
+                free(call);
+}
+
+void call_free_list_release(struct ttrpc_server *s)
+{
+        struct list_head *pos, *tmp;
+        list_for_each_safe(pos, tmp, &s->free_calls)
+                free(list_entry(pos, struct ttrpc_call, link));
+        list_init(&s->free_calls);
+        s->n_free_calls = 0;
+}
+
 static void call_free(struct ttrpc_call *call)
 {
-        if (!call)
-                return;
-        if (call->conn) {
-                list_del(&call->link);
-                call->conn->n_calls--;
-                if (loop_timer_armed(&call->timer))
-                        loop_timer_disarm(call->conn->server->loop, &call->timer);
-        }
-        if (call->request)
-                protobuf_c_message_free_unpacked(call->request, NULL);
-        if (call->envelope)
-                protobuf_c_message_free_unpacked(&call->envelope->base, NULL);
-        free(call);
+        struct ttrpc_server *s = call->conn->server;
+
+        list_del(&call->link);
+        call->conn->n_calls--;
+        if (loop_timer_armed(&call->timer))
+                loop_timer_disarm(s->loop, &call->timer);
+        call_release(s, call);
 }
 
 static enum log_level level_for_code(int code)
@@ -281,50 +339,47 @@ void call_dispatch(struct ttrpc_conn *c, const struct frame *f)
                 return;
         s->stats.requests++;
 
+        struct ttrpc_call *call = call_new(s);
+        if (!call) {
+                (void)conn_queue_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+                return;
+        }
         Ttrpc__Request *env = (Ttrpc__Request *)protobuf_c_message_unpack(
-                &ttrpc__request__descriptor, NULL, h->length, f->payload);
+                &ttrpc__request__descriptor, &call->allocator, h->length, f->payload);
         if (!env) {
                 s->stats.protocol_errors++;
+                call_release(s, call);
                 (void)conn_queue_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,
                                         "frame payload (%" PRIu32 " bytes) is not a ttrpc.Request",
                                         h->length);
                 return;
         }
+        call->envelope = env;
 
         const struct service_entry *svc;
         const ProtobufCMethodDescriptor *m;
         ttrpc_handler_fn fn;
         if (!resolve_method(c, h->stream_id, env, &svc, &m, &fn)) {
                 s->stats.requests_failed++;
-                protobuf_c_message_free_unpacked(&env->base, NULL);
+                call_release(s, call);
                 return;
         }
 
-        ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, env->payload.len,
-                                                          env->payload.data);
-        if (!req) {
+        call->request = protobuf_c_message_unpack(m->input, &call->allocator, env->payload.len,
+                                                  env->payload.data);
+        if (!call->request) {
                 s->stats.requests_failed++;
                 (void)conn_queue_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,
                                         "payload of %s/%s (%zu bytes) does not decode as %s",
                                         svc->svc.descriptor->name, m->name, env->payload.len,
                                         m->input->name);
-                protobuf_c_message_free_unpacked(&env->base, NULL);
-                return;
-        }
-
-        struct ttrpc_call *call = calloc(1, sizeof *call);
-        if (!call) {
-                protobuf_c_message_free_unpacked(req, NULL);
-                protobuf_c_message_free_unpacked(&env->base, NULL);
-                (void)conn_queue_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+                call_release(s, call);
                 return;
         }
         call->conn = c;
         call->service = svc;
         call->method = m;
         call->stream_id = h->stream_id;
-        call->envelope = env;
-        call->request = req;
         call->start_ns = now_ns();
         if (env->timeout_nano != 0) {
                 /* A negative timeout is already over, as in containerd's server. */
@@ -335,7 +390,7 @@ void call_dispatch(struct ttrpc_conn *c, const struct frame *f)
         list_add_tail(&call->link, &c->calls);
         c->n_calls++;
 
-        int r = fn(call, req, svc->svc.userdata);
+        int r = fn(call, call->request, svc->svc.userdata);
         if (r < 0)
                 (void)ttrpc_call_fail_error(call, r, NULL);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct ttrpc_client {
         int fd;
         uint32_t next_stream_id;
         struct buf in;
+        struct buf out; /* reused for every request: no allocation per call */
         struct frame_decoder decoder;
 };
 
@@ -61,6 +63,7 @@ struct ttrpc_client *ttrpc_client_free(struct ttrpc_client *c)
                 return NULL;
         close_and_reset(&c->fd);
         buf_free(&c->in);
+        buf_free(&c->out);
         free(c);
         return NULL;
 }
@@ -72,25 +75,12 @@ int ttrpc_client_fd(const struct ttrpc_client *c)
 
 int ttrpc_client_send_raw(struct ttrpc_client *c, const void *bytes, size_t len)
 {
-        const uint8_t *p = bytes;
-        while (len > 0) {
-                ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == ENOTSOCK)
-                        n = write(c->fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
+        return send_all(c->fd, bytes, len);
 }
 
-int ttrpc_client_send_payload(struct ttrpc_client *c, const char *service, const char *method,
-                              const void *payload, size_t len, int64_t timeout_nano,
-                              uint32_t *ret_stream_id)
+int ttrpc_request_frame_append(struct buf *out, uint32_t stream_id, const char *service,
+                               const char *method, const void *payload, size_t len,
+                               int64_t timeout_nano, size_t max_cap)
 {
         Ttrpc__Request req = TTRPC__REQUEST__INIT;
         req.service = (char *)service;
@@ -102,14 +92,28 @@ int ttrpc_client_send_payload(struct ttrpc_client *c, const char *service, const
         size_t size = protobuf_c_message_get_packed_size(&req.base);
         if (size > TTRPC_MESSAGE_MAX)
                 return -EMSGSIZE;
-        _cleanup_free_ uint8_t *frame = malloc(TTRPC_HEADER_LEN + size);
-        if (!frame)
-                return -ENOMEM;
+        int r = buf_reserve(out, TTRPC_HEADER_LEN + size, max_cap);
+        if (r < 0)
+                return r;
+        struct ttrpc_header h = { .length = (uint32_t)size, .stream_id = stream_id, .type = TTRPC_TYPE_REQUEST };
+        ttrpc_header_pack(&h, buf_tail(out));
+        protobuf_c_message_pack(&req.base, buf_tail(out) + TTRPC_HEADER_LEN);
+        buf_commit(out, TTRPC_HEADER_LEN + size);
+        return 0;
+}
+
+int ttrpc_client_send_payload(struct ttrpc_client *c, const char *service, const char *method,
+                              const void *payload, size_t len, int64_t timeout_nano,
+                              uint32_t *ret_stream_id)
+{
         uint32_t id = c->next_stream_id;
-        struct ttrpc_header h = { .length = (uint32_t)size, .stream_id = id, .type = TTRPC_TYPE_REQUEST };
-        ttrpc_header_pack(&h, frame);
-        protobuf_c_message_pack(&req.base, frame + TTRPC_HEADER_LEN);
-        int r = ttrpc_client_send_raw(c, frame, TTRPC_HEADER_LEN + size);
+        int r = ttrpc_request_frame_append(&c->out, id, service, method, payload, len, timeout_nano,
+                                           TTRPC_HEADER_LEN + TTRPC_MESSAGE_MAX);
+        if (r < 0)
+                return r;
+        r = ttrpc_client_send_raw(c, buf_head(&c->out), buf_len(&c->out));
+        buf_consume(&c->out, buf_len(&c->out));
+        buf_trim(&c->out, 64u << 10);
         if (r < 0)
                 return r;
         c->next_stream_id += 2;
@@ -169,6 +173,7 @@ static int reply_from_frame(const struct frame *f, struct ttrpc_reply *ret)
 int ttrpc_client_recv(struct ttrpc_client *c, int timeout_ms, struct ttrpc_reply *ret)
 {
         uint64_t deadline = timeout_ms >= 0 ? now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC : 0;
+        bool polled = false;
 
         for (;;) {
                 struct frame f;
@@ -187,15 +192,17 @@ int ttrpc_client_recv(struct ttrpc_client *c, int timeout_ms, struct ttrpc_reply
                 int r = buf_reserve(&c->in, MAX(need, (size_t)4096), CLIENT_IN_MAX);
                 if (r < 0)
                         return r;
+                /* A deadline already past still polls once: timeout 0 means "what is there". */
                 int wait = -1;
                 if (deadline) {
                         uint64_t now = now_ns();
-                        if (now >= deadline)
-                                return -ETIMEDOUT;
-                        wait = (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+                        wait = now >= deadline ? 0 : (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
                 }
+                if (wait == 0 && polled)
+                        return -ETIMEDOUT;
                 struct pollfd p = { .fd = c->fd, .events = POLLIN };
                 int n = poll(&p, 1, wait);
+                polled = true;
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)

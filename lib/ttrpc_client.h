@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "status.h"
 
 struct ttrpc_client;
@@ -25,6 +26,14 @@ struct ttrpc_reply {
         uint8_t *payload;
         size_t payload_len;
 };
+
+/*
+ * Appends a whole Request frame (header + ttrpc.Request envelope around
+ * `payload`) to `out`. -EMSGSIZE over 4 MiB, -ENOBUFS past max_cap.
+ */
+int ttrpc_request_frame_append(struct buf *out, uint32_t stream_id, const char *service,
+                               const char *method, const void *payload, size_t len,
+                               int64_t timeout_nano, size_t max_cap);
 
 int ttrpc_client_connect(const char *address, uint64_t timeout_ns, struct ttrpc_client **ret,
                          struct rpc_error *e);

@@ -221,13 +221,14 @@ static void conn_handle_other(struct ttrpc_conn *c, const struct frame *f)
                   h->type, h->stream_id);
 }
 
-static void conn_process_input(struct ttrpc_conn *c)
+/* Dispatch every whole frame at the head of `in` (the connection's buffer or the shared one). */
+static void conn_process(struct ttrpc_conn *c, struct buf *in)
 {
         while (!c->dead && !c->closing && !c->read_paused) {
                 struct frame f;
                 size_t need = 0;
 
-                switch (frame_decode(&c->decoder, &c->in, &f, &need)) {
+                switch (frame_decode(&c->decoder, in, &f, &need)) {
                 case FRAME_NEED_MORE:
                         return;
                 case FRAME_READY:
@@ -254,7 +255,7 @@ static void conn_process_input(struct ttrpc_conn *c)
                                                 "frame header declares %" PRIu32
                                                 " bytes (maximum %u): stream out of sync, closing",
                                                 f.header.length, TTRPC_MESSAGE_MAX);
-                        buf_consume(&c->in, buf_len(&c->in));
+                        buf_consume(in, buf_len(in));
                         conn_shutdown(c, "insane frame header");
                         return;
                 }
@@ -278,8 +279,97 @@ void conn_feed(struct ttrpc_conn *c, const void *data, size_t len)
                 }
                 p += n;
                 len -= n;
-                conn_process_input(c);
+                conn_process(c, &c->in);
         }
+}
+
+/*
+ * What to do when read() says the peer is done sending. A socket peer may
+ * only have shut down its write side: answer what it already asked, then
+ * close. A serial port reads 0 when the host closed it: start over.
+ */
+static void conn_on_eof(struct ttrpc_conn *c)
+{
+        if (c->edge_triggered)
+                conn_kill(c, "host closed the serial port");
+        else
+                conn_shutdown(c, "peer closed its sending side");
+}
+
+/*
+ * Returns the bytes read (> 0), 0 when nothing more is to be read now, or
+ * -1 when the connection ended (it has been killed or shut down).
+ */
+static ssize_t conn_read(struct ttrpc_conn *c, void *buf, size_t size)
+{
+        for (;;) {
+                ssize_t n = read(c->fd, buf, size);
+                if (n > 0) {
+                        c->seen_peer = true;
+                        return n;
+                }
+                if (n == 0) {
+                        conn_on_eof(c);
+                        return -1;
+                }
+                if (errno == EINTR)
+                        continue;
+                if (errno == EAGAIN)
+                        return 0;
+                conn_kill(c, strerror(errno));
+                return -1;
+        }
+}
+
+/*
+ * Nothing buffered: read into the server's shared buffer and decode there, so
+ * an idle or lightly used connection holds no input memory. Only the tail of
+ * an incomplete frame is copied into the connection's own buffer.
+ */
+static ssize_t conn_read_shared(struct ttrpc_conn *c)
+{
+        struct ttrpc_server *s = c->server;
+
+        if (!s->scratch) {
+                s->scratch = malloc(SERVER_SCRATCH_SIZE);
+                if (!s->scratch) {
+                        conn_kill(c, "out of memory for input");
+                        return -1;
+                }
+        }
+        ssize_t n = conn_read(c, s->scratch, SERVER_SCRATCH_SIZE);
+        if (n <= 0)
+                return n;
+        struct buf view = { .data = s->scratch, .end = (size_t)n, .cap = SERVER_SCRATCH_SIZE };
+        conn_process(c, &view);
+        if (buf_len(&view) > 0 && !c->dead && !c->closing &&
+            buf_append(&c->in, buf_head(&view), buf_len(&view), CONN_IN_MAX) < 0) {
+                conn_kill(c, "out of memory for input");
+                return -1;
+        }
+        return n;
+}
+
+/* A partial frame is buffered: read the rest of it (at least a chunk) into the connection's buffer. */
+static ssize_t conn_read_own(struct ttrpc_conn *c)
+{
+        size_t want = CONN_READ_CHUNK;
+        if (buf_len(&c->in) >= TTRPC_HEADER_LEN && c->decoder.skip == 0) {
+                struct ttrpc_header h;
+                ttrpc_header_unpack(buf_head(&c->in), &h);
+                if (h.length <= TTRPC_MESSAGE_MAX && TTRPC_HEADER_LEN + h.length > buf_len(&c->in))
+                        want = MAX(want, TTRPC_HEADER_LEN + h.length - buf_len(&c->in));
+        }
+        if (buf_reserve(&c->in, want, CONN_IN_MAX) < 0) {
+                conn_kill(c, "cannot grow input buffer");
+                return -1;
+        }
+        ssize_t n = conn_read(c, buf_tail(&c->in), buf_room(&c->in));
+        if (n <= 0)
+                return n;
+        buf_commit(&c->in, (size_t)n);
+        conn_process(c, &c->in);
+        return n;
 }
 
 static void conn_on_readable(struct ttrpc_conn *c)
@@ -287,58 +377,36 @@ static void conn_on_readable(struct ttrpc_conn *c)
         size_t budget = c->edge_triggered ? SIZE_MAX : CONN_READ_BUDGET;
 
         while (!c->dead && !c->closing && !c->read_paused && budget > 0) {
-                /* Read a chunk, or exactly what the next large frame still needs. */
-                size_t need = 0;
-                size_t want = CONN_READ_CHUNK;
-                if (buf_len(&c->in) >= TTRPC_HEADER_LEN && c->decoder.skip == 0) {
-                        struct ttrpc_header h;
-                        ttrpc_header_unpack(buf_head(&c->in), &h);
-                        if (h.length <= TTRPC_MESSAGE_MAX)
-                                need = TTRPC_HEADER_LEN + h.length - buf_len(&c->in);
-                        if (need > want)
-                                want = need;
-                }
-                int r = buf_reserve(&c->in, want, CONN_IN_MAX);
-                if (r < 0) {
-                        conn_kill(c, "cannot grow input buffer");
-                        return;
-                }
-                ssize_t n = read(c->fd, buf_tail(&c->in), buf_room(&c->in));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                break;
-                        conn_kill(c, strerror(errno));
-                        return;
-                }
-                if (n == 0) {
-                        /*
-                         * A socket peer may only have shut down its write side:
-                         * answer what it already asked, then close. A serial
-                         * port reads 0 when the host closed it: start over.
-                         */
-                        if (c->edge_triggered)
-                                conn_kill(c, "host closed the serial port");
-                        else
-                                conn_shutdown(c, "peer closed its sending side");
-                        return;
-                }
-                c->seen_peer = true;
-                buf_commit(&c->in, (size_t)n);
+                bool shared = buf_len(&c->in) == 0;
+                size_t asked = shared ? SERVER_SCRATCH_SIZE : buf_room(&c->in);
+                ssize_t n = shared ? conn_read_shared(c) : conn_read_own(c);
+                if (n <= 0)
+                        break;
                 budget = budget > (size_t)n ? budget - (size_t)n : 0;
-                conn_process_input(c);
+                /*
+                 * A short read drained the socket: level-triggered epoll will say
+                 * when more arrives, so skip the read that would only say EAGAIN.
+                 * Edge-triggered channels must read until EAGAIN.
+                 */
+                if (!c->edge_triggered && (size_t)n < asked)
+                        break;
         }
-        /* Don't keep a large frame's buffer around on an idle connection. */
-        buf_trim(&c->in, CONN_READ_CHUNK);
+        /* A large frame's buffer is not kept around once it has been handled. */
+        buf_trim(&c->in, 0);
 }
 
 void conn_flush(struct ttrpc_conn *c)
 {
         while (!c->dead && buf_len(&c->out) > 0 && c->fd >= 0) {
-                ssize_t n = send(c->fd, buf_head(&c->out), buf_len(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0 && errno == ENOTSOCK)
+                ssize_t n;
+                if (c->not_socket)
                         n = write(c->fd, buf_head(&c->out), buf_len(&c->out));
+                else
+                        n = send(c->fd, buf_head(&c->out), buf_len(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno == ENOTSOCK) {
+                        c->not_socket = true;
+                        continue;
+                }
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -364,7 +432,7 @@ void conn_flush(struct ttrpc_conn *c)
         conn_update_events(c);
         if (resume) {
                 /* Requests already buffered, and (edge-triggered) bytes the kernel won't re-announce. */
-                conn_process_input(c);
+                conn_process(c, &c->in);
                 if (c->edge_triggered)
                         conn_on_readable(c);
         }

@@ -17,8 +17,18 @@ struct service_entry {
         ttrpc_handler_fn *by_index; /* indexed like svc.descriptor->methods */
 };
 
+/* Reads land here first; only partial frames are copied into a connection. */
+#define SERVER_SCRATCH_SIZE (64u << 10)
+/* Calls kept for reuse, so a steady stream of requests allocates nothing. */
+#define SERVER_FREE_CALLS_MAX 64
+/* Decoded requests live in their call's arena unless they are bigger. */
+#define CALL_ARENA_SIZE 1024
+
 struct ttrpc_server {
         struct loop *loop;
+        uint8_t *scratch;
+        struct list_head free_calls;
+        size_t n_free_calls;
         struct service_entry *services;
         size_t n_services;
 
@@ -55,6 +65,7 @@ struct ttrpc_conn {
         bool closing;         /* flush what is queued, then close */
         bool dead;            /* close at the end of this iteration */
         bool seen_peer;       /* serial: the host side has connected since open */
+        bool not_socket;      /* a character device: write(), not send() */
 
         struct list_head link;       /* server->conns */
         struct list_head dirty_link; /* server->dirty */
@@ -78,7 +89,10 @@ struct ttrpc_call {
         struct loop_timer timer;
         ttrpc_cancel_fn cancel;
         void *cancel_data;
-        struct list_head link; /* conn->calls */
+        struct list_head link; /* conn->calls, or server->free_calls */
+        ProtobufCAllocator allocator; /* bump allocation in arena, malloc beyond */
+        size_t arena_used;
+        _Alignas(16) uint8_t arena[CALL_ARENA_SIZE];
 };
 
 /* ttrpc_conn.c */
@@ -104,5 +118,8 @@ void call_cancel_all(struct ttrpc_conn *c, int reason);
 
 /* ttrpc_server.c */
 const struct service_entry *server_find_service(const struct ttrpc_server *s, const char *name);
+
+/* ttrpc_call.c */
+void call_free_list_release(struct ttrpc_server *s);
 
 #endif

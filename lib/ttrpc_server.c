@@ -70,6 +70,7 @@ int ttrpc_server_new(struct loop *loop, struct ttrpc_server **ret)
         list_init(&s->conns);
         list_init(&s->listeners);
         list_init(&s->dirty);
+        list_init(&s->free_calls);
         int r = loop_after_add(loop, server_after_iteration, s);
         if (r < 0) {
                 free(s);
@@ -104,6 +105,8 @@ struct ttrpc_server *ttrpc_server_free(struct ttrpc_server *s)
                 listener_free(list_entry(pos, struct listener, link));
         for (size_t i = 0; i < s->n_services; i++)
                 free(s->services[i].by_index);
+        call_free_list_release(s);
+        free(s->scratch);
         free(s->services);
         free(s);
         return NULL;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,11 +86,15 @@ int fd_set_nonblock(int fd, bool nonblock)
         return 0;
 }
 
-int write_all(int fd, const void *buf, size_t len)
+static int write_loop(int fd, const void *buf, size_t len, bool socket)
 {
         const char *p = buf;
         while (len > 0) {
-                ssize_t n = write(fd, p, len);
+                ssize_t n = socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+                if (n < 0 && socket && errno == ENOTSOCK) {
+                        socket = false;
+                        continue;
+                }
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -99,6 +104,16 @@ int write_all(int fd, const void *buf, size_t len)
                 len -= (size_t)n;
         }
         return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        return write_loop(fd, buf, len, false);
+}
+
+int send_all(int fd, const void *buf, size_t len)
+{
+        return write_loop(fd, buf, len, true);
 }
 
 int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len)

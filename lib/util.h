@@ -39,6 +39,8 @@ int fd_set_nonblock(int fd, bool nonblock);
 
 /* Write all of buf, retrying on EINTR and short writes. Blocking fds only. */
 int write_all(int fd, const void *buf, size_t len);
+/* The same for a socket, without SIGPIPE; falls back to write() on a non-socket. */
+int send_all(int fd, const void *buf, size_t len);
 
 /*
  * Read a small text file (sysfs, procfs) into buf and NUL-terminate it.

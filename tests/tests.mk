@@ -21,6 +21,8 @@ FUZZ_NAMES := $(basename $(notdir $(FUZZ_SRCS)))
 # Everything but main(): tests link the agent's code as a library.
 AGENT_CODE_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
 TEST_CODE_SRCS := $(CORE_SRCS) $(AGENT_CODE_SRCS) $(TEST_SUPPORT_SRCS)
+# Fuzzers and the seed generator do not link cmocka: only the frame builders.
+FUZZ_CODE_SRCS := $(CORE_SRCS) $(AGENT_CODE_SRCS) tests/support/ttrpc_test.c
 
 # Per-test link extras (mocks through --wrap).
 LDEXTRA_test_rpc_guest := -Wl,--wrap=settimeofday
@@ -42,7 +44,7 @@ HOST_INTEGRATION_BINS := $(addprefix $(BUILD)/host/tests/integration/,$(INTEGRAT
 ASAN_INTEGRATION_BINS := $(addprefix $(BUILD)/asan/tests/integration/,$(INTEGRATION_NAMES))
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(TEST_CODE_SRCS))
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_CODE_SRCS))
 	@echo "  LD [fuzz] $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 

@@ -77,9 +77,9 @@ static const struct ttrpc_limits default_limits = {
 static const struct ttrpc_limits tight_limits = {
         .max_connections = 4,
         .max_calls_per_conn = 4,
-        .out_high_water = 2048,
-        .out_low_water = 1024,
-        .out_max = 4096,
+        .out_high_water = 512,
+        .out_low_water = 256,
+        .out_max = 1024,
 };
 
 static struct {

@@ -200,6 +200,12 @@ static void server_seeds(void)
 
         copy_file(&b, 1, "/run/kata-containers/fuzz/dir/hello.txt", 0100644, 6, 0, "hello\n");
         save(&b, h, "copy-file");
+        /* CopyFile chunks are large in practice; this also lets the fuzzer's inputs grow. */
+        char chunk[6000];
+        memset(chunk, 'x', sizeof chunk - 1);
+        chunk[sizeof chunk - 1] = '\0';
+        copy_file(&b, 1, "/run/kata-containers/fuzz/large", 0644, (int64_t)strlen(chunk), 0, chunk);
+        save(&b, h, "copy-file-large");
         copy_file(&b, 1, "/run/kata-containers/fuzz/chunked", 0644, 6, 0, "hel");
         copy_file(&b, 3, "/run/kata-containers/fuzz/chunked", 0644, 6, 3, "lo\n");
         save(&b, h, "copy-file-chunks");
@@ -227,6 +233,10 @@ static void server_seeds(void)
         for (uint32_t id = 1; id <= 11; id += 2)
                 sleep_ms(&b, id, HOUR_MS, "many", 0);
         save(&b, h, "sleep-many");
+        /* Parked calls whose deadlines all pass in the same loop iteration. */
+        for (uint32_t id = 1; id <= 7; id += 2)
+                sleep_ms(&b, id, HOUR_MS, "deadline", 1000);
+        save(&b, h, "sleep-deadlines");
 
         check(&b, 1);
         version(&b, 3);

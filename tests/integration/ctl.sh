@@ -76,6 +76,8 @@ rc=$?
 agent_pid=""
 n=$((n + 1))
 if [ "$rc" -eq 0 ]; then echo "ok $n - agent exits 0 on SIGTERM"; else echo "not ok $n - agent exit $rc"; failed=$((failed + 1)); fi
+n=$((n + 1))
+if [ ! -e "$sock" ]; then echo "ok $n - agent removes its socket file"; else echo "not ok $n - $sock left behind"; failed=$((failed + 1)); fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -24,31 +24,6 @@
 #include "kinglet.pb-c.h"
 #include "util.h"
 
-static int setup(void **state)
-{
-        struct agent_proc *a = calloc(1, sizeof *a);
-        if (!agent_can_run()) {
-                free(a);
-                skip();
-        }
-        int r = agent_start(a, NULL);
-        if (r < 0) {
-                agent_dump_log(a);
-                fail_msg("agent did not start: %s", strerror(-r));
-        }
-        *state = a;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct agent_proc *a = *state;
-        int status = agent_stop(a);
-        free(a);
-        assert_int_equal(status, 0);
-        return 0;
-}
-
 static void test_check_and_version(void **state)
 {
         struct agent_proc *a = *state;
@@ -190,7 +165,7 @@ static void test_out_of_order_replies(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, agent_test_setup, agent_test_teardown)
                 T(test_check_and_version),
                 T(test_ctl_human_and_json),
                 T(test_guest_details_reports_sysfs),

@@ -21,30 +21,6 @@
 
 #include "agent_proc.h"
 
-static int setup(void **state)
-{
-        struct agent_proc *a = calloc(1, sizeof *a);
-        if (!agent_can_run()) {
-                free(a);
-                skip();
-        }
-        if (agent_start(a, NULL) < 0) {
-                agent_dump_log(a);
-                fail_msg("agent did not start");
-        }
-        *state = a;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct agent_proc *a = *state;
-        int status = agent_stop(a);
-        free(a);
-        assert_int_equal(status, 0);
-        return 0;
-}
-
 /* Path of a guest file as seen from here. */
 static const char *guest(const struct agent_proc *a, const char *path)
 {
@@ -185,7 +161,7 @@ static void test_ctl_copy_file_usage(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, agent_test_setup, agent_test_teardown)
                 T(test_large_file_in_chunks),
                 T(test_directory_symlink_and_empty_file),
                 T(test_escapes_are_refused),

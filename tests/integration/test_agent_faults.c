@@ -27,30 +27,6 @@
 #include "ttrpc_test.h"
 #include "util.h"
 
-static int setup(void **state)
-{
-        struct agent_proc *a = calloc(1, sizeof *a);
-        if (!agent_can_run()) {
-                free(a);
-                skip();
-        }
-        if (agent_start(a, NULL) < 0) {
-                agent_dump_log(a);
-                fail_msg("agent did not start");
-        }
-        *state = a;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct agent_proc *a = *state;
-        int status = agent_stop(a);
-        free(a);
-        assert_int_equal(status, 0);
-        return 0;
-}
-
 enum after { STAYS_USABLE, GETS_CLOSED, NO_REPLY };
 
 struct bad_input {
@@ -317,57 +293,31 @@ static void test_address_precedence(void **state)
         assert_int_equal(agent_stop(&k), 0);
 }
 
-static int run_agent_expecting_exit(const char *const *args, char *out, size_t size)
-{
-        int p[2];
-        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-                const char *argv[16] = { agent_binary() };
-                for (int i = 0; args[i] && i < 14; i++)
-                        argv[i + 1] = args[i];
-                dup2(p[1], 1);
-                dup2(p[1], 2);
-                execv(argv[0], (char **)argv);
-                _exit(127);
-        }
-        close(p[1]);
-        size_t len = 0;
-        ssize_t n;
-        while (len < size - 1 && (n = read(p[0], out + len, size - 1 - len)) > 0)
-                len += (size_t)n;
-        out[len] = '\0';
-        close(p[0]);
-        int status;
-        waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_startup_errors(void **state)
 {
         char out[4096];
         (void)state;
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "--help", NULL }, out, sizeof out), 0);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "--help", NULL }, out, sizeof out), 0);
         assert_non_null(strstr(out, "Usage: kinglet-agent"));
         assert_non_null(strstr(out, "serial://agent.channel.0"));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "--version", NULL }, out, sizeof out), 0);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "--version", NULL }, out, sizeof out), 0);
         assert_non_null(strstr(out, KINGLET_VERSION));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "--bogus", NULL }, out, sizeof out), 64);
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "--log-level", "loud", NULL }, out, sizeof out), 64);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "--bogus", NULL }, out, sizeof out), 64);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "--log-level", "loud", NULL }, out, sizeof out), 64);
         assert_non_null(strstr(out, "unknown log level `loud`"));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "-a", "hvsock:///x.sock:1024", NULL }, out, sizeof out), 64);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "-a", "hvsock:///x.sock:1024", NULL }, out, sizeof out), 64);
         assert_non_null(strstr(out, "host-side address"));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "-a", "tcp://1.2.3.4:5", NULL }, out, sizeof out), 64);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "-a", "tcp://1.2.3.4:5", NULL }, out, sizeof out), 64);
         assert_non_null(strstr(out, "unknown scheme"));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "-a", "serial://no.such.port", NULL }, out, sizeof out), 1);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "-a", "serial://no.such.port", NULL }, out, sizeof out), 1);
         assert_non_null(strstr(out, "no virtio-serial port named `no.such.port`"));
-        assert_int_equal(run_agent_expecting_exit((const char *[]){ "--kernel-cmdline", "/nonexistent", NULL }, out, sizeof out), 64);
+        assert_int_equal(run_agent_until_exit((const char *[]){ "--kernel-cmdline", "/nonexistent", NULL }, out, sizeof out), 64);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, agent_test_setup, agent_test_teardown)
                 T(test_bad_input_table),
                 T(test_disconnect_with_requests_in_flight),
                 T(test_serial_channel_over_pty),

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "agent_proc.h"
 
 #include <errno.h>
@@ -202,7 +208,7 @@ int agent_check(struct ttrpc_client *c)
         return code;
 }
 
-int run_ctl(const char *const *argv, char *out, size_t out_size)
+int run_capture(const char *const *argv, bool with_stderr, char *out, size_t out_size)
 {
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -210,14 +216,10 @@ int run_ctl(const char *const *argv, char *out, size_t out_size)
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
-                const char *full[32];
-                int n = 0;
-                full[n++] = ctl_binary();
-                for (size_t i = 0; argv[i] && n < 31; i++)
-                        full[n++] = argv[i];
-                full[n] = NULL;
                 dup2(pipefd[1], STDOUT_FILENO);
-                execv(full[0], (char **)full);
+                if (with_stderr)
+                        dup2(pipefd[1], STDERR_FILENO);
+                execv(argv[0], (char **)argv);
                 _exit(127);
         }
         close(pipefd[1]);
@@ -230,4 +232,49 @@ int run_ctl(const char *const *argv, char *out, size_t out_size)
         int status;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_with(const char *program, const char *const *args, bool with_stderr, char *out,
+                    size_t out_size)
+{
+        const char *argv[32] = { program };
+        size_t n = 1;
+        for (size_t i = 0; args[i] && n < 31; i++)
+                argv[n++] = args[i];
+        argv[n] = NULL;
+        return run_capture(argv, with_stderr, out, out_size);
+}
+
+int run_ctl(const char *const *args, char *out, size_t out_size)
+{
+        return run_with(ctl_binary(), args, false, out, out_size);
+}
+
+int run_agent_until_exit(const char *const *args, char *out, size_t out_size)
+{
+        return run_with(agent_binary(), args, true, out, out_size);
+}
+
+int agent_test_setup(void **state)
+{
+        if (!agent_can_run())
+                skip();
+        struct agent_proc *a = calloc(1, sizeof *a);
+        assert_non_null(a);
+        int r = agent_start(a, NULL);
+        if (r < 0) {
+                agent_dump_log(a);
+                fail_msg("agent did not start: %s", strerror(-r));
+        }
+        *state = a;
+        return 0;
+}
+
+int agent_test_teardown(void **state)
+{
+        struct agent_proc *a = *state;
+        int status = agent_stop(a);
+        free(a);
+        assert_int_equal(status, 0);
+        return 0;
 }

@@ -47,7 +47,21 @@ struct ttrpc_client *agent_connect(const struct agent_proc *a);
 /* Health.Check over `c`; returns the gRPC code (OK when SERVING). */
 int agent_check(struct ttrpc_client *c);
 
-/* Runs kinglet-ctl with argv (NULL-terminated); captures stdout; returns the exit code. */
-int run_ctl(const char *const *argv, char *out, size_t out_size);
+/*
+ * Runs argv[0] with its arguments (NULL-terminated), capturing stdout (and
+ * stderr too if `with_stderr`) into out; returns the exit code (128+signal).
+ */
+int run_capture(const char *const *argv, bool with_stderr, char *out, size_t out_size);
+/* kinglet-ctl with these arguments; stdout only. */
+int run_ctl(const char *const *args, char *out, size_t out_size);
+/* kinglet-agent with these arguments, expected to exit by itself; stdout and stderr. */
+int run_agent_until_exit(const char *const *args, char *out, size_t out_size);
+
+/*
+ * cmocka fixture: *state becomes a started agent (skips the test when agents
+ * cannot run here); teardown stops it and fails unless it exited with status 0.
+ */
+int agent_test_setup(void **state);
+int agent_test_teardown(void **state);
 
 #endif

@@ -9,6 +9,7 @@
 #include "frame.h"
 #include "google/rpc/status.pb-c.h"
 #include "ttrpc.pb-c.h"
+#include "ttrpc_client.h"
 
 static void die(const char *what)
 {
@@ -31,19 +32,9 @@ void test_frame_request_raw(struct buf *out, uint32_t stream_id, const char *ser
                             const char *method, const void *payload, size_t len,
                             int64_t timeout_nano)
 {
-        Ttrpc__Request req = TTRPC__REQUEST__INIT;
-        req.service = (char *)service;
-        req.method = (char *)method;
-        req.payload.data = (uint8_t *)payload;
-        req.payload.len = len;
-        req.timeout_nano = timeout_nano;
-        size_t n = protobuf_c_message_get_packed_size(&req.base);
-        uint8_t *p = malloc(n ? n : 1);
-        if (!p)
-                die("out of memory");
-        protobuf_c_message_pack(&req.base, p);
-        test_frame_raw(out, (uint32_t)n, stream_id, TTRPC_TYPE_REQUEST, 0, p, n);
-        free(p);
+        if (ttrpc_request_frame_append(out, stream_id, service, method, payload, len, timeout_nano,
+                                       SIZE_MAX / 2) < 0)
+                die("cannot build request frame");
 }
 
 void test_frame_request(struct buf *out, uint32_t stream_id, uint8_t flags, const char *service,

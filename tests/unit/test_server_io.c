@@ -147,6 +147,26 @@ static void test_call_over_unix_socket(void **state)
         ttrpc_client_free(c);
 }
 
+static void test_recv_with_zero_timeout(void **state)
+{
+        struct fixture *f = *state;
+        Grpc__CheckRequest req = GRPC__CHECK_REQUEST__INIT;
+        struct ttrpc_reply r;
+        start(f);
+        struct ttrpc_client *c = connect_client(f);
+        /* Nothing sent: nothing there, and no waiting. */
+        uint64_t t0 = now_ns();
+        assert_int_equal(ttrpc_client_recv(c, 0, &r), -ETIMEDOUT);
+        assert_true(now_ns() - t0 < 100 * NSEC_PER_MSEC);
+        /* A reply that has arrived is taken without waiting. */
+        assert_int_equal(ttrpc_client_send(c, "grpc.Health", "Check", &req.base, 0, NULL), 0);
+        usleep(100 * 1000);
+        assert_int_equal(ttrpc_client_recv(c, 0, &r), 0);
+        assert_int_equal(r.stream_id, 1);
+        ttrpc_reply_clear(&r);
+        ttrpc_client_free(c);
+}
+
 static void test_connection_limit(void **state)
 {
         struct fixture *f = *state;
@@ -363,6 +383,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
                 T(test_call_over_unix_socket),
+                T(test_recv_with_zero_timeout),
                 T(test_connection_limit),
                 T(test_back_pressure_loses_nothing),
                 T(test_half_close_gets_replies),
