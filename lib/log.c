@@ -202,6 +202,8 @@ static void write_line(enum log_level level, char *line, size_t len)
 }
 
 static void vemit(enum log_level level, const struct log_field *fields, size_t n_fields,
+                  const char *fmt, va_list ap) _printf_(4, 0);
+static void vemit(enum log_level level, const struct log_field *fields, size_t n_fields,
                   const char *fmt, va_list ap)
 {
         char msg[LOG_LINE_MAX];

@@ -189,7 +189,10 @@ int ttrpc_client_recv(struct ttrpc_client *c, int timeout_ms, struct ttrpc_reply
                 case FRAME_NEED_MORE:
                         break;
                 }
-                int r = buf_reserve(&c->in, MAX(need, (size_t)4096), CLIENT_IN_MAX);
+                /* Room for the rest of the frame (what is buffered already counts), or a chunk. */
+                size_t have = buf_len(&c->in);
+                int r = buf_reserve(&c->in, MAX(need > have ? need - have : 0, (size_t)4096) ,
+                                    CLIENT_IN_MAX);
                 if (r < 0)
                         return r;
                 /* A deadline already past still polls once: timeout 0 means "what is there". */

@@ -119,6 +119,15 @@ void conn_kill(struct ttrpc_conn *c, const char *why)
         conn_mark_dirty(c);
 }
 
+void conn_doom(struct ttrpc_conn *c, const char *why)
+{
+        if (c->doomed || c->dead)
+                return;
+        log_info("closing connection %" PRIu64 " (%s): %s", c->id, c->peer, why);
+        c->doomed = true;
+        conn_mark_dirty(c);
+}
+
 void conn_shutdown(struct ttrpc_conn *c, const char *why)
 {
         if (c->closing || c->dead)
@@ -157,7 +166,7 @@ int conn_queue_response(struct ttrpc_conn *c, uint32_t stream_id, int code, cons
         uint8_t stack[CONN_STACK_PAYLOAD];
         _cleanup_free_ uint8_t *heap = NULL;
 
-        if (c->dead)
+        if (c->dead || c->doomed)
                 return -ECONNRESET;
         status.code = code;
         status.message = (char *)(message ? message : "");
@@ -180,7 +189,7 @@ int conn_queue_response(struct ttrpc_conn *c, uint32_t stream_id, int code, cons
         int r = queue_frame_packed(c, stream_id, &resp.base);
         if (r == -ENOBUFS) {
                 /* The peer stopped reading long ago; holding more would be unbounded. */
-                conn_kill(c, "reply queue over its limit: peer is not reading");
+                conn_doom(c, "reply queue over its limit: peer is not reading");
         }
         return r;
 }
@@ -224,7 +233,7 @@ static void conn_handle_other(struct ttrpc_conn *c, const struct frame *f)
 /* Dispatch every whole frame at the head of `in` (the connection's buffer or the shared one). */
 static void conn_process(struct ttrpc_conn *c, struct buf *in)
 {
-        while (!c->dead && !c->closing && !c->read_paused) {
+        while (!c->dead && !c->doomed && !c->closing && !c->read_paused) {
                 struct frame f;
                 size_t need = 0;
 

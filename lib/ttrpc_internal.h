@@ -64,6 +64,7 @@ struct ttrpc_conn {
         bool read_paused;     /* back-pressure: replies are piling up */
         bool closing;         /* flush what is queued, then close */
         bool dead;            /* close at the end of this iteration */
+        bool doomed;          /* killed once the current handler returns */
         bool seen_peer;       /* serial: the host side has connected since open */
         bool not_socket;      /* a character device: write(), not send() */
 
@@ -104,6 +105,11 @@ void conn_flush(struct ttrpc_conn *c);
 void conn_mark_dirty(struct ttrpc_conn *c);
 /* Stop serving now: cancel calls, stop reading; freed after this iteration. */
 void conn_kill(struct ttrpc_conn *c, const char *why);
+/*
+ * Kill from inside a handler's reply: the call being answered must not be
+ * freed under its feet, so the kill waits for the end of the iteration.
+ */
+void conn_doom(struct ttrpc_conn *c, const char *why);
 /* Stop reading, cancel calls, close once queued output is written. */
 void conn_shutdown(struct ttrpc_conn *c, const char *why);
 void conn_free(struct ttrpc_conn *c);

@@ -52,6 +52,8 @@ static void server_after_iteration(struct loop *l, void *data)
         while (!list_empty(&s->dirty)) {
                 struct ttrpc_conn *c = list_entry(s->dirty.next, struct ttrpc_conn, dirty_link);
                 list_del(&c->dirty_link);
+                if (c->doomed)
+                        conn_kill(c, "doomed");
                 if (!c->dead)
                         conn_flush(c);
                 if (c->dead)

@@ -70,8 +70,9 @@ for entry in "$@"; do
 		;;
 	fuzz-regress:*)
 		n=${entry#fuzz-regress:}
-		run_one "fuzz/$n" sh -c "'$BUILD/fuzz/$n' -runs=0 '$BUILD/fuzz/seeds/$n' && \
-			'$BUILD/fuzz/$n' -runs=20000 -seed=1 -max_len=65536 '$BUILD/fuzz/seeds/$n' && echo 'ok 1 - $n'"
+		art="-artifact_prefix=$BUILD/fuzz/regress-$n-"
+		run_one "fuzz/$n" sh -c "'$BUILD/fuzz/$n' $art -runs=0 '$BUILD/fuzz/seeds/$n' && \
+			'$BUILD/fuzz/$n' $art -runs=20000 -seed=1 -max_len=65536 '$BUILD/fuzz/seeds/$n' && echo 'ok 1 - $n'"
 		;;
 	*.sh)
 		run_one "$(basename "$entry")" sh "$entry"

@@ -27,8 +27,8 @@
 #include "status.h"
 #include "ttrpc.pb-c.h"
 
-/* Seeds are small; the bound only catches mistakes here. */
-#define SEED_MAX (1u << 20)
+/* Seeds are small but one: a reply at the 4 MiB frame limit. The bound only catches mistakes. */
+#define SEED_MAX (TTRPC_HEADER_LEN + TTRPC_MESSAGE_MAX + 64)
 #define HOUR_MS (3600u * 1000u)
 
 static const char *out_dir;
@@ -265,6 +265,26 @@ static void server_seeds(void)
         save(&b, h, "unknown-method");
         request(&b, 1, "grpc.AgentService", "CreateContainer", NULL, 0);
         save(&b, h, "unimplemented");
+        /*
+         * Regressions: replies that overflow the output limit in the harness's
+         * tight-limits mode (a last byte with the high bit set), once from a
+         * handler and once from timers firing together. Both used to free the
+         * call being answered.
+         */
+        static const uint8_t tight = 0xff;
+        char big_echo[4200], echo[400];
+        memset(big_echo, 'e', sizeof big_echo - 1);
+        big_echo[sizeof big_echo - 1] = '\0';
+        sleep_ms(&b, 1, 0, big_echo, 0);
+        put(&b, &tight, 1);
+        save(&b, h, "reply-over-out-max");
+        memset(echo, 'e', sizeof echo - 1);
+        echo[sizeof echo - 1] = '\0';
+        for (uint32_t id = 1; id <= 7; id += 2)
+                sleep_ms(&b, id, 1, echo, 0);
+        put(&b, &tight, 1);
+        save(&b, h, "timer-replies-over-out-max");
+
         /* Not registered by the harness: must answer UNIMPLEMENTED, never set the clock. */
         request(&b, 1, "grpc.AgentService", "SetGuestDateTime", NULL, 0);
         save(&b, h, "set-time");
@@ -333,6 +353,20 @@ static void client_seeds(void)
         msg[sizeof msg - 1] = '\0';
         response(&b, 1, GRPC_INTERNAL, msg, NULL);
         save(&b, h, "long-message");
+
+        /* Regression: a valid reply close to the 4 MiB limit must be received whole. */
+        size_t big = TTRPC_MESSAGE_MAX - 100;
+        uint8_t *payload = calloc(1, big);
+        if (!payload)
+                die("out of memory");
+        Ttrpc__Response large = TTRPC__RESPONSE__INIT;
+        Google__Rpc__Status ok = GOOGLE__RPC__STATUS__INIT;
+        large.status = &ok;
+        large.payload.data = payload;
+        large.payload.len = big;
+        frame_message(&b, 1, TTRPC_TYPE_RESPONSE, 0, &large.base);
+        free(payload);
+        save(&b, h, "near-limit-reply");
 }
 
 static void need_dir(const char *harness)

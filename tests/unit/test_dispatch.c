@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.pb-c.h"
 #include "health.pb-c.h"
@@ -481,6 +482,45 @@ static void test_inflight_limit(void **state)
         assert_int_equal(f->conn->n_calls, 2);
 }
 
+/* A reply that does not fit under out_max closes the connection, from a handler and from a timer. */
+static void test_reply_over_queue_limit(void **state)
+{
+        struct server_fixture *f = *state;
+        struct ttrpc_limits l = {
+                .max_connections = 8, .max_calls_per_conn = 8,
+                .out_high_water = 512, .out_low_water = 256, .out_max = 1024,
+        };
+        static char big[4096];
+        memset(big, 'e', sizeof big - 1);
+        ttrpc_server_set_limits(f->server, &l);
+        send_sleep(f, 1, 0, big, 0); /* answered inside the handler */
+        assert_true(f->conn->doomed);
+        /* Later requests on the doomed connection are not served. */
+        send_check(f, 3);
+        fixture_expect_none(f);
+        assert_int_equal(loop_run_once(f->loop, 0), 0);
+        assert_int_equal(ttrpc_server_n_connections(f->server), 0);
+}
+
+static void test_timer_replies_over_queue_limit(void **state)
+{
+        struct server_fixture *f = *state;
+        struct ttrpc_limits l = {
+                .max_connections = 8, .max_calls_per_conn = 8,
+                .out_high_water = 512, .out_low_water = 256, .out_max = 1024,
+        };
+        static char echo[400];
+        memset(echo, 'e', sizeof echo - 1);
+        ttrpc_server_set_limits(f->server, &l);
+        for (uint32_t i = 0; i < 4; i++)
+                send_sleep(f, 2 * i + 1, 1, echo, 0);
+        assert_int_equal(f->conn->n_calls, 4);
+        /* All four timers fire in one pass; the third reply overflows. */
+        usleep(5 * 1000);
+        assert_int_equal(loop_run_once(f->loop, 0), 0);
+        assert_int_equal(ttrpc_server_n_connections(f->server), 0);
+}
+
 static void test_register_errors(void **state)
 {
         struct server_fixture *f = *state;
@@ -521,6 +561,8 @@ int main(void)
                 T(test_close_cancels_parked_calls),
                 T(test_server_free_cancels_with_shutdown),
                 T(test_inflight_limit),
+                T(test_reply_over_queue_limit),
+                T(test_timer_replies_over_queue_limit),
                 T(test_register_errors),
 #undef T
         };

@@ -167,6 +167,35 @@ static void test_recv_with_zero_timeout(void **state)
         ttrpc_client_free(c);
 }
 
+/* Replies just under the 4 MiB frame limit must be received whole. */
+static void test_largest_reply_round_trip(void **state)
+{
+        struct fixture *f = *state;
+        Kinglet__SleepRequest req = KINGLET__SLEEP_REQUEST__INIT;
+        size_t n = TTRPC_MESSAGE_MAX - 64;
+        uint8_t *echo = malloc(n);
+        for (size_t i = 0; i < n; i++)
+                echo[i] = (uint8_t)(i * 31);
+        req.echo.data = echo;
+        req.echo.len = n;
+        start(f);
+        struct ttrpc_client *c = connect_client(f);
+        struct ttrpc_reply st;
+        struct rpc_error e = { 0 };
+        ProtobufCMessage *m = NULL;
+        if (ttrpc_client_call(c, "kinglet.Debug", "Sleep", &req.base, &kinglet__sleep_response__descriptor,
+                              5 * (int64_t)NSEC_PER_SEC, &st, &m, &e) < 0)
+                fail_msg("call: %s", e.msg);
+        assert_int_equal(st.code, GRPC_OK);
+        Kinglet__SleepResponse *resp = (Kinglet__SleepResponse *)m;
+        assert_int_equal(resp->echo.len, n);
+        assert_memory_equal(resp->echo.data, echo, n);
+        protobuf_c_message_free_unpacked(m, NULL);
+        check_serving(c);
+        ttrpc_client_free(c);
+        free(echo);
+}
+
 static void test_connection_limit(void **state)
 {
         struct fixture *f = *state;
@@ -384,6 +413,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
                 T(test_call_over_unix_socket),
                 T(test_recv_with_zero_timeout),
+                T(test_largest_reply_round_trip),
                 T(test_connection_limit),
                 T(test_back_pressure_loses_nothing),
                 T(test_half_close_gets_replies),
