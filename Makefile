@@ -87,6 +87,14 @@ CORE_SRCS := $(LIB_SRCS) $(GEN_C)
 deps:
 	$(Q)DEPS_DIR=$(DEPS_DIR) sh scripts/deps.sh
 
+# Re-run deps when the script changed, or when something it provides went missing
+# (a package removed since, a fresh machine with an old checkout): the check is one
+# dpkg-query per package, well under a second.
+ifneq ($(MAKECMDGOALS),deps)
+ifneq ($(shell DEPS_DIR=$(DEPS_DIR) sh scripts/deps.sh --check >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(DEPS_STAMP)
+endif
+endif
 $(DEPS_STAMP): scripts/deps.sh
 	$(Q)DEPS_DIR=$(DEPS_DIR) sh scripts/deps.sh
 

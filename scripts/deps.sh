@@ -4,6 +4,8 @@
 # and needs no network.
 #
 #   DEPS_DIR   where static archives and the musl include tree go (default .deps)
+#
+#   deps.sh --check   exit 0 when nothing is missing (fast; changes nothing)
 set -eu
 
 DEPS_DIR=${DEPS_DIR:-.deps}
@@ -24,12 +26,22 @@ as_root() {
 	fi
 }
 
+# One dpkg-query for all of them: this also runs as a quick check before every build.
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Package}\t${Status}\n' $PACKAGES 2>/dev/null |
+	awk -F'\t' '$2 == "install ok installed" { print $1 }')
 missing=""
 for p in $PACKAGES; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
+	case " $(echo $installed) " in
+	*" $p "*) ;;
+	*) missing="$missing $p" ;;
+	esac
 done
+if [ "${1:-}" = "--check" ]; then
+	[ -z "$missing" ] && [ -f "$DEPS_DIR/.stamp" ] && [ -f "$DEPS_DIR/lib/libmnl.a" ] &&
+		[ -f "$DEPS_DIR/lib/libprotobuf-c.a" ]
+	exit
+fi
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
 	as_root apt-get update -qq
@@ -66,7 +78,9 @@ ln -sfn "/usr/include/$MULTIARCH/asm" "$inc/asm"
 ln -sfn /usr/include/asm-generic "$inc/asm-generic"
 ln -sfn /usr/include/protobuf-c "$inc/protobuf-c"
 ln -sfn "$(cd "$DEPS_DIR" && pwd)/libmnl/usr/include/libmnl" "$inc/libmnl"
-cp "/usr/lib/$MULTIARCH/libprotobuf-c.a" "$DEPS_DIR/lib/libprotobuf-c.a"
+# Copied only when it changed, so an unchanged archive does not relink everything.
+cmp -s "/usr/lib/$MULTIARCH/libprotobuf-c.a" "$DEPS_DIR/lib/libprotobuf-c.a" ||
+	cp "/usr/lib/$MULTIARCH/libprotobuf-c.a" "$DEPS_DIR/lib/libprotobuf-c.a"
 
 touch "$DEPS_DIR/.stamp"
 echo "deps: ready"
