@@ -48,7 +48,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_
 	@echo "  LD [fuzz] $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
-$(BUILD)/host/make-seeds: $(BUILD)/host/tests/fuzz/make_seeds.o $(call objs,host,$(CORE_SRCS))
+$(BUILD)/host/make-seeds: $(BUILD)/host/tests/fuzz/make_seeds.o $(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c)
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 
 .PHONY: fuzz-seeds

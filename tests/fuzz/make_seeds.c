@@ -26,6 +26,7 @@
 #include "kinglet.pb-c.h"
 #include "status.h"
 #include "ttrpc.pb-c.h"
+#include "ttrpc_test.h"
 
 /* Seeds are small but one: a reply at the 4 MiB frame limit. The bound only catches mistakes. */
 #define SEED_MAX (TTRPC_HEADER_LEN + TTRPC_MESSAGE_MAX + 64)
@@ -45,19 +46,6 @@ static void put(struct buf *b, const void *p, size_t n)
                 die("seed too large");
 }
 
-/* A frame with any header; `length` may lie about the body. */
-static void frame_raw(struct buf *b, uint32_t length, uint32_t stream_id, uint8_t type,
-                      uint8_t flags, const void *body, size_t body_len)
-{
-        uint8_t h[TTRPC_HEADER_LEN];
-        struct ttrpc_header hdr = {
-                .length = length, .stream_id = stream_id, .type = type, .flags = flags,
-        };
-        ttrpc_header_pack(&hdr, h);
-        put(b, h, sizeof h);
-        if (body_len)
-                put(b, body, body_len);
-}
 
 static uint8_t *pack(const ProtobufCMessage *m, size_t *ret_len)
 {
@@ -76,7 +64,7 @@ static void frame_message(struct buf *b, uint32_t stream_id, uint8_t type, uint8
 {
         size_t n;
         uint8_t *p = pack(m, &n);
-        frame_raw(b, (uint32_t)n, stream_id, type, flags, p, n);
+        test_frame_raw(b, (uint32_t)n, stream_id, type, flags, p, n);
         free(p);
 }
 
@@ -250,10 +238,10 @@ static void server_seeds(void)
         save(&b, h, "reused-stream");
 
         /* Over 4 MiB: refused and skipped, then the stream goes on. */
-        frame_raw(&b, TTRPC_MESSAGE_MAX + 1, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
+        test_frame_raw(&b, TTRPC_MESSAGE_MAX + 1, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
         save(&b, h, "oversized");
         /* 16 MiB or more: no conforming peer sends it, the stream is out of sync. */
-        frame_raw(&b, TTRPC_LENGTH_SANE_MAX + 1, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
+        test_frame_raw(&b, TTRPC_LENGTH_SANE_MAX + 1, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
         save(&b, h, "insane");
         check(&b, 1);
         b.end -= 3; /* cut inside the envelope */
@@ -289,14 +277,14 @@ static void server_seeds(void)
         request(&b, 1, "grpc.AgentService", "SetGuestDateTime", NULL, 0);
         save(&b, h, "set-time");
 
-        frame_raw(&b, sizeof garbage, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
+        test_frame_raw(&b, sizeof garbage, 1, TTRPC_TYPE_REQUEST, 0, garbage, sizeof garbage);
         save(&b, h, "garbage-envelope");
         request_raw(&b, 1, 0, "grpc.Health", "Check", garbage, sizeof garbage, 0, NULL, 0);
         save(&b, h, "bad-payload");
-        frame_raw(&b, 4, 1, TTRPC_TYPE_DATA, 0, "data", 4);
+        test_frame_raw(&b, 4, 1, TTRPC_TYPE_DATA, 0, "data", 4);
         save(&b, h, "data-frame");
-        frame_raw(&b, 0, 1, TTRPC_TYPE_RESPONSE, 0, NULL, 0);
-        frame_raw(&b, 0, 1, 0x7f, 0, NULL, 0);
+        test_frame_raw(&b, 0, 1, TTRPC_TYPE_RESPONSE, 0, NULL, 0);
+        test_frame_raw(&b, 0, 1, 0x7f, 0, NULL, 0);
         check(&b, 3);
         save(&b, h, "other-frames");
         request_raw(&b, 1, TTRPC_FLAG_REMOTE_OPEN, "grpc.Health", "Check", NULL, 0, 0, NULL, 0);
@@ -332,7 +320,7 @@ static void client_seeds(void)
         save(&b, h, "error");
         response(&b, 1, GRPC_OK, "", &health.base);
         response(&b, 3, GRPC_UNIMPLEMENTED, "grpc.AgentService/Nope is not implemented", NULL);
-        frame_raw(&b, 4, 5, TTRPC_TYPE_DATA, 0, "data", 4);
+        test_frame_raw(&b, 4, 5, TTRPC_TYPE_DATA, 0, "data", 4);
         response(&b, 5, GRPC_OK, "", &ver.base);
         save(&b, h, "merged");
         response(&b, 1, GRPC_OK, "", &ver.base);
@@ -342,9 +330,9 @@ static void client_seeds(void)
         Ttrpc__Response bare = TTRPC__RESPONSE__INIT;
         frame_message(&b, 1, TTRPC_TYPE_RESPONSE, 0, &bare.base);
         save(&b, h, "no-status");
-        frame_raw(&b, sizeof garbage, 1, TTRPC_TYPE_RESPONSE, 0, garbage, sizeof garbage);
+        test_frame_raw(&b, sizeof garbage, 1, TTRPC_TYPE_RESPONSE, 0, garbage, sizeof garbage);
         save(&b, h, "garbage");
-        frame_raw(&b, TTRPC_MESSAGE_MAX + 1, 1, TTRPC_TYPE_RESPONSE, 0, garbage, sizeof garbage);
+        test_frame_raw(&b, TTRPC_MESSAGE_MAX + 1, 1, TTRPC_TYPE_RESPONSE, 0, garbage, sizeof garbage);
         save(&b, h, "oversized");
 
         /* A long message: the reply keeps only what fits its buffer. */
