@@ -231,8 +231,10 @@ int transport_connect(const struct address *a, uint64_t timeout_ns, int *ret_fd,
                                              what, strerror(err));
         }
         if (a->kind == ADDR_HVSOCK) {
-                int r = transport_hvsock_handshake(fd, a->port,
-                                                   deadline ? deadline - MIN(deadline, now_ns()) + 1 : 0, e);
+                /* The handshake gets what is left of the timeout (at least a nanosecond: 0 means none). */
+                uint64_t now = now_ns();
+                uint64_t left = deadline ? (deadline > now ? deadline - now : 1) : 0;
+                int r = transport_hvsock_handshake(fd, a->port, left, e);
                 if (r < 0)
                         return r;
         }

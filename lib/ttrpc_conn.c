@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One ttrpc connection: non-blocking reads into a bounded input buffer,
- * frame decoding, and a bounded output queue flushed once per loop iteration
- * (so every reply produced by one batch of events leaves in one write).
+ * One ttrpc connection: non-blocking reads (into the server's shared buffer;
+ * only a partial frame is kept per connection, bounded at one maximal
+ * frame), frame decoding, and a bounded output queue flushed once per loop
+ * iteration (so every reply produced by one batch of events leaves in one
+ * write).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +23,7 @@
 
 /* Largest input we ever buffer: one maximal frame. */
 #define CONN_IN_MAX (TTRPC_HEADER_LEN + TTRPC_MESSAGE_MAX)
-/* Read chunk; also the buffer size an idle connection shrinks back to. */
+/* Least read into a connection's own buffer; also what its output queue keeps when empty. */
 #define CONN_READ_CHUNK (16u << 10)
 /* Bytes read per readiness event before yielding to other connections. */
 #define CONN_READ_BUDGET (256u << 10)
@@ -212,12 +214,31 @@ int conn_queue_status(struct ttrpc_conn *c, uint32_t stream_id, int code, const 
         return conn_queue_response(c, stream_id, code, msg, NULL);
 }
 
+static bool conn_has_call(const struct ttrpc_conn *c, uint32_t stream_id)
+{
+        const struct list_head *pos;
+        for (pos = c->calls.next; pos != &c->calls; pos = pos->next)
+                if (list_entry(pos, const struct ttrpc_call, link)->stream_id == stream_id)
+                        return true;
+        return false;
+}
+
 /* Frames other than requests: ignored or refused like containerd's server does. */
 static void conn_handle_other(struct ttrpc_conn *c, const struct frame *f)
 {
         const struct ttrpc_header *h = &f->header;
 
         if (h->type == TTRPC_TYPE_DATA) {
+                /*
+                 * A bare close-send for a request still in flight says nothing
+                 * new about a unary call; answering it would put a second
+                 * response on that stream.
+                 */
+                bool close_only = h->length == 0 &&
+                                  (h->flags & (TTRPC_FLAG_REMOTE_CLOSED | TTRPC_FLAG_NO_DATA)) ==
+                                          (TTRPC_FLAG_REMOTE_CLOSED | TTRPC_FLAG_NO_DATA);
+                if (close_only && conn_has_call(c, h->stream_id))
+                        return;
                 c->server->stats.protocol_errors++;
                 (void)conn_queue_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,
                                         "data frame on stream %" PRIu32 ": no streaming RPC is active "

@@ -322,6 +322,18 @@ static void test_other_frame_types(void **state)
         expect_serving(f, 11);
 }
 
+static void test_close_send_for_inflight_call_ignored(void **state)
+{
+        struct server_fixture *f = *state;
+        send_sleep(f, 1, 20, "x", 0);
+        test_frame_raw(&f->in, 0, 1, TTRPC_TYPE_DATA, TTRPC_FLAG_REMOTE_CLOSED | TTRPC_FLAG_NO_DATA, NULL, 0);
+        fixture_feed(f);
+        fixture_expect_none(f);
+        fixture_run(f, 2000);
+        fixture_expect(f, 1, GRPC_OK, NULL); /* one answer, the real one */
+        fixture_expect_none(f);
+}
+
 static void test_streaming_request_refused(void **state)
 {
         struct server_fixture *f = *state;
@@ -552,6 +564,7 @@ int main(void)
                 T(test_insane_header_closes),
                 T(test_split_and_merged_frames),
                 T(test_other_frame_types),
+                T(test_close_send_for_inflight_call_ignored),
                 T(test_streaming_request_refused),
                 T(test_handler_errors),
                 T(test_out_of_order_replies),
