@@ -45,23 +45,23 @@ MUSL_CC := musl-gcc
 MUSL_CFLAGS := $(COMMON_CFLAGS) -Os -I$(DEPS_DIR)/musl-include -ffunction-sections -fdata-sections \
 	-fstack-protector-strong
 MUSL_LDFLAGS := -static -Wl,--gc-sections
-MUSL_LIBS := $(DEPS_DIR)/lib/libprotobuf-c.a $(DEPS_DIR)/lib/libmnl.a
+MUSL_LIBS := $(DEPS_DIR)/lib/libprotobuf-c.a $(DEPS_DIR)/lib/libmnl.a $(DEPS_DIR)/lib/libseccomp.a
 
 HOST_CC := gcc
 HOST_CFLAGS := $(COMMON_CFLAGS) -O2
-HOST_LIBS := -lprotobuf-c
+HOST_LIBS := -lprotobuf-c -lseccomp
 
 ASAN_CC := gcc
 ASAN_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
-ASAN_LIBS := -lprotobuf-c
+ASAN_LIBS := -lprotobuf-c -lseccomp
 
 FUZZ_CC := clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -Wno-unused-command-line-argument
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
-FUZZ_LIBS := -lprotobuf-c
+FUZZ_LIBS := -lprotobuf-c -lseccomp
 
 # --- per-variant object rules ------------------------------------------------------
 

@@ -5,8 +5,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "cgroup.h"
 #include "config.h"
+#include "list.h"
 #include "loop.h"
 #include "ttrpc.h"
 
@@ -28,18 +31,41 @@ struct agent {
         /* Socket files this agent created, removed again on a clean stop. */
         char socket_paths[AGENT_MAX_SERVER_ADDRS][ADDR_PATH_MAX];
         size_t n_socket_paths;
+
+        /* containers (container.c) */
+        struct list_head containers;
+        size_t n_containers;
+        struct cgroup_env cgroup_env;
+        bool have_cgroups;
+        size_t stdio_cap; /* bytes buffered per output stream */
+        struct sandbox *sandbox;
+
+        /* OOM events not yet taken by GetOOMEvent, and the calls waiting for one */
+        char (*oom_queue)[257];
+        size_t oom_head, oom_count;
+        struct list_head oom_waiters;
 };
+
+#define OOM_QUEUE_MAX 64
+
+/* container.c: set up the container runtime (cgroups, subreaper); -errno on failure. */
+int agent_runtime_init(struct agent *a);
+/* container.c: a child exited (from the SIGCHLD reaper). */
+void agent_child_exited(struct agent *a, pid_t pid, int wait_status);
+/* container.c: kill and forget every container (shutdown, DestroySandbox). */
+void agent_runtime_free(struct agent *a);
 
 /* Service tables (agent/service_*.c). */
 extern const struct ttrpc_service agent_health_service;
 extern const struct ttrpc_service agent_agent_service;
 extern const struct ttrpc_service agent_debug_service;
+extern const struct ttrpc_service agent_containers_service;
 
 /* Registers every service the configuration asks for, with `a` as userdata. */
 int agent_register_services(struct agent *a);
 
 /* Handler names the agent advertises in GetGuestDetails (NULL-terminated). */
 extern const char *const agent_device_handlers[];
-extern const char *const agent_storage_handlers[];
+extern const char *const storage_drivers[];
 
 #endif

@@ -35,7 +35,8 @@ static _Noreturn void die(struct agent *a, int code)
         exit(code);
 }
 
-static void reap_children(void)
+/* Every child and every orphan reparented to us ends here; containers claim theirs. */
+static void reap_children(struct agent *a)
 {
         for (;;) {
                 int status;
@@ -43,6 +44,7 @@ static void reap_children(void)
                 if (pid <= 0)
                         return;
                 log_debug("reaped process %d (status %#x)", (int)pid, status);
+                agent_child_exited(a, pid, status);
         }
 }
 
@@ -52,7 +54,7 @@ static void on_signal(struct loop *l, int signo, void *data)
 
         switch (signo) {
         case SIGCHLD:
-                reap_children();
+                reap_children(a);
                 break;
         case SIGTERM:
         case SIGINT:
@@ -101,6 +103,11 @@ int main(int argc, char **argv)
                 log_error_errno(r, "cannot create the event loop");
                 die(&a, 1);
         }
+        r = agent_runtime_init(&a);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up the container runtime");
+                die(&a, 1);
+        }
         r = ttrpc_server_new(a.loop, &a.server);
         if (r < 0) {
                 log_error_errno(r, "cannot create the ttrpc server");
@@ -138,6 +145,7 @@ int main(int argc, char **argv)
                 log_error_errno(r, "event loop failed");
                 die(&a, 1);
         }
+        agent_runtime_free(&a);
         a.server = ttrpc_server_free(a.server);
         a.loop = loop_free(a.loop);
         for (size_t i = 0; i < a.n_socket_paths; i++)

@@ -21,6 +21,33 @@ RPC_HANDLER(rpc_reseed_random_dev);
 /* rpc_copy_file.c */
 RPC_HANDLER(rpc_copy_file);
 
+/* rpc_container.c */
+RPC_HANDLER(rpc_create_container);
+RPC_HANDLER(rpc_start_container);
+RPC_HANDLER(rpc_exec_process);
+RPC_HANDLER(rpc_remove_container);
+RPC_HANDLER(rpc_signal_process);
+RPC_HANDLER(rpc_wait_process);
+RPC_HANDLER(rpc_pause_container);
+RPC_HANDLER(rpc_resume_container);
+RPC_HANDLER(rpc_update_container);
+RPC_HANDLER(rpc_stats_container);
+
+/* rpc_stdio.c */
+RPC_HANDLER(rpc_write_stdin);
+RPC_HANDLER(rpc_read_stdout);
+RPC_HANDLER(rpc_read_stderr);
+RPC_HANDLER(rpc_close_stdin);
+RPC_HANDLER(rpc_tty_win_resize);
+
+/* sandbox.c, oom.c */
+RPC_HANDLER(rpc_create_sandbox);
+RPC_HANDLER(rpc_destroy_sandbox);
+RPC_HANDLER(rpc_get_oom_event);
+
+/* rpc_list.c (kinglet.Containers) */
+RPC_HANDLER(rpc_list_containers);
+
 /* rpc_debug.c */
 RPC_HANDLER(rpc_debug_sleep);
 

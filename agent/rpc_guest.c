@@ -55,8 +55,8 @@ RPC_HANDLER(rpc_get_guest_details)
         details.init_daemon = a->init_mode;
         details.n_device_handlers = count_names(agent_device_handlers);
         details.device_handlers = (char **)agent_device_handlers;
-        details.n_storage_handlers = count_names(agent_storage_handlers);
-        details.storage_handlers = (char **)agent_storage_handlers;
+        details.n_storage_handlers = count_names(storage_drivers);
+        details.storage_handlers = (char **)storage_drivers;
         details.supports_seccomp = false;
         resp.agent_details = &details;
 

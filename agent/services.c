@@ -21,25 +21,25 @@ static const struct ttrpc_method_handler health_handlers[] = {
 /* Every grpc.AgentService RPC, in the order of the Kata API reference. */
 static const struct ttrpc_method_handler agent_handlers[] = {
         /* containers and processes */
-        { "CreateContainer", NULL },
-        { "StartContainer", NULL },
-        { "RemoveContainer", NULL },
-        { "ExecProcess", NULL },
-        { "SignalProcess", NULL },
-        { "WaitProcess", NULL },
-        { "UpdateContainer", NULL },
+        { "CreateContainer", rpc_create_container },
+        { "StartContainer", rpc_start_container },
+        { "RemoveContainer", rpc_remove_container },
+        { "ExecProcess", rpc_exec_process },
+        { "SignalProcess", rpc_signal_process },
+        { "WaitProcess", rpc_wait_process },
+        { "UpdateContainer", rpc_update_container },
         { "UpdateEphemeralMounts", NULL },
-        { "StatsContainer", NULL },
-        { "PauseContainer", NULL },
-        { "ResumeContainer", NULL },
+        { "StatsContainer", rpc_stats_container },
+        { "PauseContainer", rpc_pause_container },
+        { "ResumeContainer", rpc_resume_container },
         { "RemoveStaleVirtiofsShareMounts", NULL },
         { "GetDiagnosticData", NULL },
         /* stdio */
-        { "WriteStdin", NULL },
-        { "ReadStdout", NULL },
-        { "ReadStderr", NULL },
-        { "CloseStdin", NULL },
-        { "TtyWinResize", NULL },
+        { "WriteStdin", rpc_write_stdin },
+        { "ReadStdout", rpc_read_stdout },
+        { "ReadStderr", rpc_read_stderr },
+        { "CloseStdin", rpc_close_stdin },
+        { "TtyWinResize", rpc_tty_win_resize },
         /* networking */
         { "UpdateInterface", NULL },
         { "UpdateRoutes", NULL },
@@ -53,20 +53,24 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "MemAgentMemcgSet", NULL },
         { "MemAgentCompactSet", NULL },
         /* sandbox and guest */
-        { "CreateSandbox", NULL },
-        { "DestroySandbox", NULL },
+        { "CreateSandbox", rpc_create_sandbox },
+        { "DestroySandbox", rpc_destroy_sandbox },
         { "OnlineCPUMem", NULL },
         { "ReseedRandomDev", rpc_reseed_random_dev },
         { "GetGuestDetails", rpc_get_guest_details },
         { "MemHotplugByProbe", NULL },
         { "SetGuestDateTime", rpc_set_guest_date_time },
         { "CopyFile", rpc_copy_file },
-        { "GetOOMEvent", NULL },
+        { "GetOOMEvent", rpc_get_oom_event },
         { "AddSwap", NULL },
         { "AddSwapPath", NULL },
         { "GetVolumeStats", NULL },
         { "ResizeVolume", NULL },
         { "SetPolicy", NULL },
+};
+
+static const struct ttrpc_method_handler containers_handlers[] = {
+        { "List", rpc_list_containers },
 };
 
 static const struct ttrpc_method_handler debug_handlers[] = {
@@ -85,21 +89,27 @@ const struct ttrpc_service agent_agent_service = {
         .n_handlers = ARRAY_SIZE(agent_handlers),
 };
 
+const struct ttrpc_service agent_containers_service = {
+        .descriptor = &kinglet__containers__descriptor,
+        .handlers = containers_handlers,
+        .n_handlers = ARRAY_SIZE(containers_handlers),
+};
+
 const struct ttrpc_service agent_debug_service = {
         .descriptor = &kinglet__debug__descriptor,
         .handlers = debug_handlers,
         .n_handlers = ARRAY_SIZE(debug_handlers),
 };
 
-/* Filled by later handlers as storage and device support lands. */
+/* Filled as device support lands; storages come from storage.c's table. */
 const char *const agent_device_handlers[] = { NULL };
-const char *const agent_storage_handlers[] = { NULL };
 
 int agent_register_services(struct agent *a)
 {
         const struct ttrpc_service *services[] = {
                 &agent_health_service,
                 &agent_agent_service,
+                &agent_containers_service,
                 a->config.debug_service ? &agent_debug_service : NULL,
         };
 

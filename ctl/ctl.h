@@ -39,6 +39,8 @@ extern const struct ctl_command ctl_health_commands[];
 extern const struct ctl_command ctl_guest_commands[];
 extern const struct ctl_command ctl_copy_file_commands[];
 extern const struct ctl_command ctl_raw_commands[];
+extern const struct ctl_command ctl_container_commands[];
+extern const struct ctl_command ctl_manage_commands[];
 
 /*
  * Calls service/method; on success *ret_response holds the decoded reply

@@ -18,6 +18,8 @@
 
 static const struct ctl_command *const groups[] = {
         ctl_health_commands,
+        ctl_container_commands,
+        ctl_manage_commands,
         ctl_guest_commands,
         ctl_copy_file_commands,
         ctl_raw_commands,

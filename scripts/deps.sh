@@ -17,7 +17,7 @@ MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-li
 # Benchmarks: Go and containerd's ttrpc (the peer we measure against).
 PACKAGES="make gcc musl-tools pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev
-util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev"
+util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev crun runc"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -39,7 +39,8 @@ for p in $PACKAGES; do
 done
 if [ "${1:-}" = "--check" ]; then
 	[ -z "$missing" ] && [ -f "$DEPS_DIR/.stamp" ] && [ -f "$DEPS_DIR/lib/libmnl.a" ] &&
-		[ -f "$DEPS_DIR/lib/libprotobuf-c.a" ]
+		[ -f "$DEPS_DIR/lib/libprotobuf-c.a" ] && [ -f "$DEPS_DIR/lib/libseccomp.a" ] &&
+		[ -e "$DEPS_DIR/musl-include/seccomp.h" ]
 	exit
 fi
 if [ -n "$missing" ]; then
@@ -78,9 +79,13 @@ ln -sfn "/usr/include/$MULTIARCH/asm" "$inc/asm"
 ln -sfn /usr/include/asm-generic "$inc/asm-generic"
 ln -sfn /usr/include/protobuf-c "$inc/protobuf-c"
 ln -sfn "$(cd "$DEPS_DIR" && pwd)/libmnl/usr/include/libmnl" "$inc/libmnl"
-# Copied only when it changed, so an unchanged archive does not relink everything.
-cmp -s "/usr/lib/$MULTIARCH/libprotobuf-c.a" "$DEPS_DIR/lib/libprotobuf-c.a" ||
-	cp "/usr/lib/$MULTIARCH/libprotobuf-c.a" "$DEPS_DIR/lib/libprotobuf-c.a"
+ln -sfn /usr/include/seccomp.h "$inc/seccomp.h"
+ln -sfn /usr/include/seccomp-syscalls.h "$inc/seccomp-syscalls.h"
+# Copied only when they changed, so an unchanged archive does not relink everything.
+# libseccomp.a is built for glibc; lib/musl_compat.c supplies the one symbol it lacks.
+for a in libprotobuf-c.a libseccomp.a; do
+	cmp -s "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a" || cp "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a"
+done
 
 touch "$DEPS_DIR/.stamp"
 echo "deps: ready"

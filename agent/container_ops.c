@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Operations on an existing container: signal, pause/resume, update, stats,
+ * and removal (kill everything, wait for the exits, undo the setup).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "containers.h"
+#include "log.h"
+#include "process.h"
+#include "util.h"
+
+#define CGROUP_RETRY_FIRST_NS (5 * NSEC_PER_MSEC)
+#define CGROUP_RETRY_MAX_NS (500 * NSEC_PER_MSEC)
+#define CGROUP_RETRY_TOTAL_NS (10 * NSEC_PER_SEC)
+
+int container_signal(struct container *c, const char *exec_id, int sig, struct rpc_error *e)
+{
+        if (sig <= 0 || sig >= NSIG)
+                return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL, "signal %d is not a valid signal", sig);
+        if (exec_id && *exec_id) {
+                struct process *p = container_process(c, exec_id);
+                if (!p)
+                        return rpc_error_set(e, GRPC_NOT_FOUND, -ENOENT, "container `%s` has no process `%s`", c->id,
+                                             exec_id);
+                int r = process_signal(p, sig);
+                return r < 0 ? rpc_error_set(e, grpc_code_from_errno(r), r, "cannot signal `%s`: %s", exec_id,
+                                             strerror(-r))
+                             : 0;
+        }
+        /* Every process of the container: the cgroup knows them all, even untracked descendants. */
+        if (c->cgroup)
+                (void)cgroup_kill_all(c->cgroup, sig, NULL);
+        struct list_head *pos, *tmp;
+        list_for_each_safe(pos, tmp, &c->processes)
+                (void)process_signal(list_entry(pos, struct process, link), sig);
+        /* A frozen process cannot die: thaw it (runc does the same). */
+        if (sig == SIGKILL && c->state == CONTAINER_PAUSED && c->cgroup) {
+                (void)cgroup_freeze(c->cgroup, false, NULL, NULL);
+                c->state = CONTAINER_RUNNING;
+        }
+        return 0;
+}
+
+int container_pause(struct container *c, bool pause, struct rpc_error *e)
+{
+        enum container_state want_from = pause ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+        if (c->state != want_from)
+                return rpc_error_set(e, GRPC_FAILED_PRECONDITION, -EINVAL, "container `%s` is %s, not %s", c->id,
+                                     container_state_name(c->state), container_state_name(want_from));
+        if (!c->cgroup)
+                return rpc_error_set(e, GRPC_UNIMPLEMENTED, -ENOTSUP,
+                                     "pausing needs a freezer cgroup, and this guest has no cgroups");
+        int r = cgroup_freeze(c->cgroup, pause, NULL, e);
+        if (r < 0)
+                return r;
+        c->state = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
+        return 0;
+}
+
+int container_update(struct container *c, const Grpc__LinuxResources *res, struct rpc_error *e)
+{
+        if (!c->cgroup)
+                return rpc_error_set(e, GRPC_UNIMPLEMENTED, -ENOTSUP, "this guest has no cgroups to update");
+        return cgroup_apply(c->cgroup, res, e);
+}
+
+/* /proc/<pid>/net/dev shows the interfaces of that process's network namespace. */
+static int network_stats(pid_t pid, Grpc__StatsContainerResponse *resp)
+{
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        for (int skip = 0; skip < 2 && fgets(line, sizeof line, f); skip++)
+                ; /* two header lines */
+        while (fgets(line, sizeof line, f) && resp->n_network_stats < 64) {
+                char name[64];
+                unsigned long long v[16];
+                char *colon = strchr(line, ':');
+                if (!colon)
+                        continue;
+                *colon = '\0';
+                if (sscanf(line, " %63s", name) != 1 ||
+                    sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+                           &v[12], &v[13], &v[14], &v[15]) != 16)
+                        continue;
+                Grpc__NetworkStats *ns = malloc(sizeof *ns);
+                if (!ns)
+                        return -ENOMEM;
+                grpc__network_stats__init(ns);
+                ns->name = strdup(name);
+                Grpc__NetworkStats **grown = realloc(resp->network_stats,
+                                                     (resp->n_network_stats + 1) * sizeof *grown);
+                if (grown)
+                        resp->network_stats = grown;
+                if (!ns->name || !grown) {
+                        free(ns->name);
+                        free(ns);
+                        return -ENOMEM;
+                }
+                ns->rx_bytes = v[0], ns->rx_packets = v[1], ns->rx_errors = v[2], ns->rx_dropped = v[3];
+                ns->tx_bytes = v[8], ns->tx_packets = v[9], ns->tx_errors = v[10], ns->tx_dropped = v[11];
+                resp->network_stats[resp->n_network_stats++] = ns;
+        }
+        return 0;
+}
+
+int container_stats(struct container *c, Grpc__StatsContainerResponse **ret, struct rpc_error *e)
+{
+        Grpc__StatsContainerResponse *resp = malloc(sizeof *resp);
+        if (!resp)
+                return -ENOMEM;
+        grpc__stats_container_response__init(resp);
+        if (c->cgroup) {
+                int r = cgroup_stats(c->cgroup, &resp->cgroup_stats, e);
+                if (r < 0) {
+                        protobuf_c_message_free_unpacked(&resp->base, NULL);
+                        return r;
+                }
+        }
+        if (!c->init->exited)
+                (void)network_stats(c->init->pid, resp); /* best effort: the netns may be gone */
+        *ret = resp;
+        return 0;
+}
+
+/* --- removal --- */
+
+static bool all_exited(const struct container *c)
+{
+        const struct list_head *pos;
+        for (pos = c->processes.next; pos != &c->processes; pos = pos->next)
+                if (!list_entry(pos, const struct process, link)->exited)
+                        return false;
+        return true;
+}
+
+void container_destroy(struct container *c)
+{
+        struct agent *a = c->agent;
+        char rootfs[sizeof c->bundle + 8];
+        struct list_head *pos, *tmp;
+
+        list_for_each_safe(pos, tmp, &c->processes) {
+                struct process *p = list_entry(pos, struct process, link);
+                if (!p->exited)
+                        (void)process_signal(p, SIGKILL); /* its exit is reaped as an orphan */
+                list_del(&p->link);
+                process_free(p);
+        }
+        if (c->oom_fd >= 0) {
+                loop_watch_remove(a->loop, &c->oom_watch);
+                close_and_reset(&c->oom_fd);
+        }
+        if (c->cgroup) {
+                (void)cgroup_kill_all(c->cgroup, SIGKILL, NULL);
+                if (cgroup_destroy(c->cgroup, NULL) < 0)
+                        log_warn("container %s: cgroup %s still busy, left behind", c->id, c->cgroup->path);
+                cgroup_free(c->cgroup);
+        }
+        snprintf(rootfs, sizeof rootfs, "%s/rootfs", c->bundle);
+        if (c->rootfs_mounted && umount2(rootfs, MNT_DETACH) < 0)
+                log_warn_errno(-errno, "container %s: cannot unmount %s", c->id, rootfs);
+        (void)rmdir(rootfs);
+        (void)rmdir(c->bundle);
+        if (c->has_seccomp)
+                seccomp_prog_free(&c->seccomp);
+        loop_timer_disarm(a->loop, &c->remove_timer);
+        list_del(&c->link);
+        a->n_containers--;
+        free(c);
+}
+
+static void finish_remove(struct container *c)
+{
+        struct ttrpc_call *call = c->removing;
+        c->removing = NULL;
+        container_destroy(c);
+        if (call)
+                (void)ttrpc_call_reply(call, NULL);
+}
+
+/*
+ * The processes we track are gone; untracked ones in the cgroup (orphans we
+ * reap anonymously) may need a moment: retry the cgroup briefly before giving up.
+ */
+static void on_remove_retry(struct loop_timer *t)
+{
+        struct container *c = t->data;
+        pid_t *pids = NULL;
+        size_t n = 0;
+        bool empty = !c->cgroup || cgroup_pids(c->cgroup, &pids, &n, NULL) < 0 || n == 0;
+        free(pids);
+        uint64_t now = now_ns();
+        if (empty || now - c->remove_started_ns > CGROUP_RETRY_TOTAL_NS) {
+                finish_remove(c);
+                return;
+        }
+        (void)cgroup_kill_all(c->cgroup, SIGKILL, NULL);
+        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now + CGROUP_RETRY_MAX_NS, on_remove_retry, c);
+}
+
+void container_maybe_finish_remove(struct container *c)
+{
+        if (!c->removing || !all_exited(c))
+                return;
+        loop_timer_disarm(c->agent->loop, &c->remove_timer);
+        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns() + CGROUP_RETRY_FIRST_NS, on_remove_retry, c);
+}
+
+static void remove_cancel(struct ttrpc_call *call, void *data, int reason)
+{
+        struct container *c = data;
+        (void)call;
+        (void)reason;
+        c->removing = NULL;
+}
+
+static void on_remove_timeout(struct loop_timer *t)
+{
+        struct container *c = t->data;
+        struct ttrpc_call *call = c->removing;
+        c->removing = NULL;
+        if (call)
+                (void)ttrpc_call_fail(call, GRPC_DEADLINE_EXCEEDED,
+                                      "processes of container `%s` did not exit in time after SIGKILL", c->id);
+}
+
+int container_remove(struct container *c, struct ttrpc_call *call, uint32_t timeout_s)
+{
+        if (c->removing)
+                return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION, "container `%s` is already being removed", c->id);
+        if (c->state == CONTAINER_CREATING)
+                return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION, "container `%s` is still being created", c->id);
+        if (all_exited(c)) {
+                container_destroy(c);
+                return ttrpc_call_reply(call, NULL);
+        }
+        (void)container_signal(c, "", SIGKILL, NULL);
+        c->removing = call;
+        c->remove_started_ns = now_ns();
+        if (timeout_s)
+                (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns() + timeout_s * NSEC_PER_SEC,
+                                     on_remove_timeout, c);
+        return ttrpc_call_park(call, remove_cancel, c);
+}
+
+static bool stream_done(const struct stdio_out *s)
+{
+        return (s->eof || s->fd < 0) && buf_len(&s->data) == 0 && list_empty(&s->readers);
+}
+
+void container_reap_process(struct process *p)
+{
+        struct container *c = p->container;
+        /* Kept until its status was taken and its output read to the end; the init stays with the container. */
+        if (p->is_init || !p->exited || !p->waited || !stream_done(&p->out) || !stream_done(&p->err))
+                return;
+        list_del(&p->link);
+        c->n_processes--;
+        process_free(p);
+}
+
+void agent_runtime_free(struct agent *a)
+{
+        struct list_head *pos, *tmp;
+        list_for_each_safe(pos, tmp, &a->containers)
+                container_destroy(list_entry(pos, struct container, link));
+        free(a->oom_queue);
+        a->oom_queue = NULL;
+}
