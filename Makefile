@@ -45,23 +45,24 @@ MUSL_CC := musl-gcc
 MUSL_CFLAGS := $(COMMON_CFLAGS) -Os -I$(DEPS_DIR)/musl-include -ffunction-sections -fdata-sections \
 	-fstack-protector-strong
 MUSL_LDFLAGS := -static -Wl,--gc-sections
-MUSL_LIBS := $(DEPS_DIR)/lib/libprotobuf-c.a $(DEPS_DIR)/lib/libmnl.a $(DEPS_DIR)/lib/libseccomp.a
+MUSL_LIBS := $(DEPS_DIR)/lib/libprotobuf-c.a $(DEPS_DIR)/lib/libmnl.a $(DEPS_DIR)/lib/libseccomp.a \
+	$(DEPS_DIR)/lib/libjson-c.a
 
 HOST_CC := gcc
 HOST_CFLAGS := $(COMMON_CFLAGS) -O2
-HOST_LIBS := -lprotobuf-c -lseccomp
+HOST_LIBS := -lprotobuf-c -lseccomp -ljson-c
 
 ASAN_CC := gcc
 ASAN_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
-ASAN_LIBS := -lprotobuf-c -lseccomp
+ASAN_LIBS := -lprotobuf-c -lseccomp -ljson-c
 
 FUZZ_CC := clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -Wno-unused-command-line-argument
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
-FUZZ_LIBS := -lprotobuf-c -lseccomp
+FUZZ_LIBS := -lprotobuf-c -lseccomp -ljson-c
 
 # --- per-variant object rules ------------------------------------------------------
 

@@ -268,8 +268,10 @@ int cg_set_failed(int r, const char *dir, const char *file, const char *value, c
                 return rpc_error_set(e, GRPC_UNIMPLEMENTED, -EOPNOTSUPP,
                                      "%s: no cgroup file %s in `%.200s` (the controller is missing or not enabled there)",
                                      field, file, dir);
-        return rpc_error_set(e, grpc_code_from_errno(r), r, "%s: writing `%.100s` to %s failed: %s",
-                             field, value, file, strerror(-r));
+        /* Rule lines end in '\n'; the message stays on one line. */
+        int len = (int)strcspn(value, "\n");
+        return rpc_error_set(e, grpc_code_from_errno(r), r, "%s: writing `%.*s` to %s failed: %s",
+                             field, len < 100 ? len : 100, value, file, strerror(-r));
 }
 
 int cg_set(const char *dir, const char *file, const char *value, const char *field,

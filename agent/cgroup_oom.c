@@ -131,13 +131,17 @@ int cgroup_oom_check(struct cgroup *cg, bool *ret_oom)
         if (r < 0)
                 return r;
         r = read_oom_kills(cg, dir, &kills, &under);
+        /*
+         * v1 notifies when the group enters OOM, before the kill is counted:
+         * the eventfd is the news (unless it is the wakeup rmdir sends, when
+         * the directory is gone). v2's memory.events is written after the kill.
+         */
+        bool v1_notified = cg->env->version == CGROUP_V1 && count > 0 && stat(dir, &st) == 0;
         if (r == 0) {
-                oom = kills > cg->oom_kills_seen || under;
+                oom = kills > cg->oom_kills_seen || under || v1_notified;
                 cg->oom_kills_seen = kills;
-        } else {
-                /* An old v1 kernel: trust the eventfd, except for the signal rmdir sends. */
-                oom = cg->env->version == CGROUP_V1 && count > 0 && stat(dir, &st) == 0;
-        }
+        } else
+                oom = v1_notified;
         *ret_oom = oom;
         return 0;
 }

@@ -165,7 +165,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *container_id, char
                 if (!container_id || !*container_id)
                         return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
                                              "no cgroup path and no container id to name the group");
-                if (!push(&b, KATA_PARENT + 1, STRLEN(KATA_PARENT) - 1))
+                if (!push(&b, &KATA_PARENT[1], STRLEN(KATA_PARENT) - 1))
                         return too_long(KATA_PARENT, e);
                 size_t n = strnlen(container_id, CGROUP_PATH_MAX);
                 if (memchr(container_id, '/', n))
@@ -182,7 +182,7 @@ int cgroup_resolve_path(const char *cgroups_path, const char *container_id, char
                         return r;
         } else {
                 /* A relative path goes below /kata, next to the default groups. */
-                if (cgroups_path[0] != '/' && !push(&b, KATA_PARENT + 1, STRLEN(KATA_PARENT) - 1))
+                if (cgroups_path[0] != '/' && !push(&b, &KATA_PARENT[1], STRLEN(KATA_PARENT) - 1))
                         return too_long(cgroups_path, e);
                 r = push_path(&b, cgroups_path, cgroups_path, e);
                 if (r < 0)

@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "containers.h"
+#include "devices_default.h"
 #include "log.h"
 #include "parked.h"
 #include "process.h"
@@ -114,8 +115,9 @@ static void container_discard(struct container *c)
                 process_free(p);
         }
         if (c->oom_fd >= 0) {
+                /* The descriptor belongs to the cgroup, which closes it. */
                 loop_watch_remove(c->agent->loop, &c->oom_watch);
-                close_and_reset(&c->oom_fd);
+                c->oom_fd = -1;
         }
         if (c->cgroup) {
                 (void)cgroup_destroy(c->cgroup, NULL);
@@ -158,7 +160,8 @@ static void on_oom(struct loop_watch *w, uint32_t events)
         struct container *c = w->data;
         bool oom = false;
         (void)events;
-        if (cgroup_oom_check(c->cgroup, &oom) < 0 || !oom)
+        int r = cgroup_oom_check(c->cgroup, &oom);
+        if (r < 0 || !oom)
                 return;
         log_info("container %s: a process was killed for running out of memory", c->id);
         agent_oom_event(c->agent, c->id);
@@ -285,8 +288,13 @@ static int create_with_plan(struct container *c, const Grpc__CreateContainerRequ
                 r = cgroup_resolve_path(spec->linux ? spec->linux->cgroupspath : NULL, c->id, path, sizeof path, e);
                 if (r == 0)
                         r = cgroup_create(&a->cgroup_env, path, &c->cgroup, e);
-                if (r == 0 && spec->linux)
-                        r = cgroup_apply(c->cgroup, spec->linux->resources, e);
+                if (r == 0) {
+                        struct merged_resources merged;
+                        r = devices_merge_rules(spec->linux ? spec->linux->resources : NULL, spec->linux, &merged);
+                        if (r == 0)
+                                r = cgroup_apply(c->cgroup, &merged.res, e);
+                        devices_merged_free(&merged);
+                }
                 plan->cgroup_env = &a->cgroup_env;
                 plan->cgroup_rel = c->cgroup ? c->cgroup->path : NULL;
         }

@@ -112,6 +112,7 @@ struct container {
         int oom_fd;
         struct loop_watch oom_watch;
         struct ttrpc_call *removing;          /* RemoveContainer parked until processes are gone */
+        bool destroying;                      /* DestroySandbox is removing it */
         struct loop_timer remove_timer;
         uint64_t remove_started_ns;
         struct list_head link;                /* registry */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -159,8 +160,9 @@ void container_destroy(struct container *c)
                 process_free(p);
         }
         if (c->oom_fd >= 0) {
+                /* The descriptor belongs to the cgroup, which closes it. */
                 loop_watch_remove(a->loop, &c->oom_watch);
-                close_and_reset(&c->oom_fd);
+                c->oom_fd = -1;
         }
         if (c->cgroup) {
                 (void)cgroup_kill_all(c->cgroup, SIGKILL, NULL);
@@ -183,11 +185,14 @@ void container_destroy(struct container *c)
 
 static void finish_remove(struct container *c)
 {
+        struct agent *a = c->agent;
         struct ttrpc_call *call = c->removing;
         c->removing = NULL;
         container_destroy(c);
         if (call)
                 (void)ttrpc_call_reply(call, NULL);
+        if (list_empty(&a->containers))
+                sandbox_containers_gone(a);
 }
 
 /*
@@ -212,10 +217,22 @@ static void on_remove_retry(struct loop_timer *t)
 
 void container_maybe_finish_remove(struct container *c)
 {
-        if (!c->removing || !all_exited(c))
+        if (!(c->removing || c->destroying) || !all_exited(c))
                 return;
         loop_timer_disarm(c->agent->loop, &c->remove_timer);
         (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns() + CGROUP_RETRY_FIRST_NS, on_remove_retry, c);
+}
+
+/* DestroySandbox: every container goes the way of RemoveContainer, without a caller of its own. */
+void container_destroy_async(struct container *c)
+{
+        if (c->removing || c->destroying)
+                return;
+        c->destroying = true;
+        c->remove_started_ns = now_ns();
+        if (!all_exited(c))
+                (void)container_signal(c, "", SIGKILL, NULL);
+        container_maybe_finish_remove(c);
 }
 
 static void remove_cancel(struct ttrpc_call *call, void *data, int reason)
@@ -242,17 +259,23 @@ int container_remove(struct container *c, struct ttrpc_call *call, uint32_t time
                 return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION, "container `%s` is already being removed", c->id);
         if (c->state == CONTAINER_CREATING)
                 return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION, "container `%s` is still being created", c->id);
-        if (all_exited(c)) {
-                container_destroy(c);
-                return ttrpc_call_reply(call, NULL);
-        }
-        (void)container_signal(c, "", SIGKILL, NULL);
+        /*
+         * Even when every tracked process has exited, untracked ones (killed
+         * with a PID namespace, orphans) may still hold the cgroup: removal
+         * always finishes through the retry below, once the group is empty.
+         */
+        if (!all_exited(c))
+                (void)container_signal(c, "", SIGKILL, NULL);
         c->removing = call;
         c->remove_started_ns = now_ns();
-        if (timeout_s)
+        int r = ttrpc_call_park(call, remove_cancel, c);
+        if (r != TTRPC_PARKED)
+                return r;
+        if (timeout_s && !all_exited(c))
                 (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns() + timeout_s * NSEC_PER_SEC,
                                      on_remove_timeout, c);
-        return ttrpc_call_park(call, remove_cancel, c);
+        container_maybe_finish_remove(c);
+        return TTRPC_PARKED;
 }
 
 static bool stream_done(const struct stdio_out *s)
@@ -271,11 +294,35 @@ void container_reap_process(struct process *p)
         process_free(p);
 }
 
+/*
+ * Shutdown: kill everything, give the kills a moment to land (blocking is
+ * fine: the loop is done), then remove what is left.
+ */
 void agent_runtime_free(struct agent *a)
 {
         struct list_head *pos, *tmp;
         list_for_each_safe(pos, tmp, &a->containers)
+                (void)container_signal(list_entry(pos, struct container, link), "", SIGKILL, NULL);
+        uint64_t deadline = now_ns() + 5 * NSEC_PER_SEC;
+        for (;;) {
+                bool busy = false;
+                list_for_each_safe(pos, tmp, &a->containers) {
+                        struct container *c = list_entry(pos, struct container, link);
+                        pid_t *pids = NULL;
+                        size_t n = 0;
+                        if (c->cgroup && cgroup_pids(c->cgroup, &pids, &n, NULL) == 0 && n > 0)
+                                busy = true;
+                        free(pids);
+                }
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ; /* their exits, reaped here now that the loop no longer runs */
+                if (!busy || now_ns() > deadline)
+                        break;
+                usleep(10 * 1000);
+        }
+        list_for_each_safe(pos, tmp, &a->containers)
                 container_destroy(list_entry(pos, struct container, link));
+        sandbox_free(a);
         free(a->oom_queue);
         a->oom_queue = NULL;
 }

@@ -33,6 +33,8 @@ void container_maybe_finish_remove(struct container *c);
 void container_reap_process(struct process *p);
 /* Removes a container at once (its processes are gone or will be killed); answers nothing. */
 void container_destroy(struct container *c);
+/* Kill and remove once empty, answering nobody (DestroySandbox). */
+void container_destroy_async(struct container *c);
 int process_park_pending(struct process *p, struct ttrpc_call *call);
 void process_answer_pending(struct process *p, const struct rpc_error *err);
 void plan_close_child_stdio(struct plan *p);
@@ -41,6 +43,10 @@ void plan_close_child_stdio(struct plan *p);
 int sandbox_pidns_fd(struct agent *a);
 const char *sandbox_id(const struct agent *a); /* "" without a sandbox */        /* a new fd of the shared PID namespace, or -1 */
 bool sandbox_child_exited(struct agent *a, pid_t pid);
+/* The last container is gone: a DestroySandbox waiting for that can finish. */
+void sandbox_containers_gone(struct agent *a);
+/* Unmounts its storages, ends its PID namespace, frees it (no-op without one). */
+void sandbox_free(struct agent *a);
 
 /* oom.c */
 void agent_oom_event(struct agent *a, const char *container_id);

@@ -189,6 +189,20 @@ void process_on_exit(struct process *p, int wait_status)
 {
         struct ttrpc_call *call;
 
+        /*
+         * The exit can be seen before the child's last messages (SIGCHLD and the
+         * socket are separate events). The child is gone, so whatever it said is
+         * queued: read it all first, or a failed exec would look like success.
+         */
+        while (p->sync_fd >= 0) {
+                int before = p->sync_fd;
+                enum spawn_phase phase = p->phase;
+                on_sync(&p->sync_watch, EPOLLIN);
+                if (p->sync_fd == before && p->phase == phase && !p->spawn_error.code)
+                        break; /* nothing more to read (cannot happen once the peer is dead) */
+                if (p->spawn_error.code)
+                        break; /* the error is known; its EOF changes nothing */
+        }
         p->exited = true;
         p->exit_status = encode_status(wait_status);
         close_and_reset(&p->pidfd);

@@ -160,7 +160,7 @@ static int write_resolv_conf(struct agent *a, char *const *dns, size_t n, struct
         return 0;
 }
 
-static void sandbox_free(struct agent *a)
+void sandbox_free(struct agent *a)
 {
         struct sandbox *sb = a->sandbox;
         if (!sb)
@@ -217,16 +217,53 @@ RPC_HANDLER(rpc_create_sandbox)
         return ttrpc_call_reply(call, NULL);
 }
 
-RPC_HANDLER(rpc_destroy_sandbox)
+static struct ttrpc_call *destroying; /* the DestroySandbox waiting for its containers */
+
+static void destroy_cancel(struct ttrpc_call *call, void *data, int reason)
 {
-        struct agent *a = userdata;
-        (void)request;
-        /* Everything goes, in reverse: containers, storages, the PID namespace. */
-        agent_runtime_free(a);
-        a->oom_queue = calloc(OOM_QUEUE_MAX, sizeof *a->oom_queue);
-        a->oom_head = a->oom_count = 0;
+        (void)call;
+        (void)data;
+        (void)reason;
+        destroying = NULL;
+}
+
+/* After the containers: storages, the PID namespace, the OOM backlog. */
+static void finish_destroy(struct agent *a)
+{
         if (a->sandbox)
                 log_info("sandbox %s destroyed", a->sandbox->id[0] ? a->sandbox->id : "(unnamed)");
         sandbox_free(a);
-        return ttrpc_call_reply(call, NULL);
+        a->oom_head = a->oom_count = 0;
+}
+
+void sandbox_containers_gone(struct agent *a)
+{
+        struct ttrpc_call *call = destroying;
+        if (!call)
+                return;
+        destroying = NULL;
+        finish_destroy(a);
+        (void)ttrpc_call_reply(call, NULL);
+}
+
+RPC_HANDLER(rpc_destroy_sandbox)
+{
+        struct agent *a = userdata;
+        struct list_head *pos, *tmp;
+        (void)request;
+
+        if (destroying)
+                return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION, "the sandbox is already being destroyed");
+        if (list_empty(&a->containers)) {
+                finish_destroy(a);
+                return ttrpc_call_reply(call, NULL);
+        }
+        /* Everything goes, in reverse: containers (once their processes are gone), then the rest. */
+        destroying = call;
+        int r = ttrpc_call_park(call, destroy_cancel, NULL);
+        if (r != TTRPC_PARKED)
+                return r;
+        list_for_each_safe(pos, tmp, &a->containers)
+                container_destroy_async(list_entry(pos, struct container, link));
+        return TTRPC_PARKED;
 }

@@ -106,8 +106,12 @@ static int build_spec(const char *cmd, const struct launch *l, Grpc__Spec **ret)
                         return ctl_usage_error(cmd, "--rootfs needs the command to run after the id");
                 r = oci_spec_default(l->rootfs, l->args, l->n_args, l->proc.tty, &spec, &e);
         }
-        if (r == 0 && l->bundle && l->n_args)
+        if (r == 0 && l->bundle && l->n_args) {
+                protobuf_c_message_free_unpacked(&spec->base, NULL);
                 return ctl_usage_error(cmd, "with --bundle the command comes from config.json");
+        }
+        if (r == 0 && !spec->process)
+                r = rpc_error_set(&e, GRPC_INVALID_ARGUMENT, -EINVAL, "the spec has no process to run");
         if (r == 0)
                 r = spec_apply_process_flags(spec->process, &l->proc, &e);
         if (r == 0)

@@ -3,14 +3,16 @@
  * Symbols that static archives built for glibc (Debian's libseccomp.a,
  * libmnl.a, libjson-c.a) reference but musl does not provide. Compiled to nothing on glibc.
  */
-#ifndef __GLIBC__
+/* A libc header first: only then does glibc define __GLIBC__. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef __GLIBC__
+
 /* glibc's fortified fprintf: the flag asks for extra checks; plain vfprintf does the work. */
-int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
+int __fprintf_chk(FILE *f, int flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int __fprintf_chk(FILE *f, int flag, const char *fmt, ...)
 {
         va_list ap;
@@ -26,7 +28,8 @@ int __fprintf_chk(FILE *f, int flag, const char *fmt, ...)
  * _FORTIFY_SOURCE=2). slen/destlen is the size the compiler knew for the
  * destination: keep the overflow check, as glibc does, by aborting.
  */
-int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap)
 {
         (void)flag;
@@ -35,7 +38,8 @@ int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *f
         return vsnprintf(s, maxlen, fmt, ap);
 }
 
-int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...);
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...)
 {
         va_list ap;
@@ -45,14 +49,14 @@ int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fm
         return r;
 }
 
-int __vasprintf_chk(char **ret, int flag, const char *fmt, va_list ap);
+int __vasprintf_chk(char **ret, int flag, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 int __vasprintf_chk(char **ret, int flag, const char *fmt, va_list ap)
 {
         (void)flag;
         return vasprintf(ret, fmt, ap);
 }
 
-int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
+int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
 {
         (void)flag;

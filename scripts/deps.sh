@@ -16,7 +16,7 @@ MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-li
 # Tests: cmocka, clang + libFuzzer/sanitizer runtimes, iproute2/util-linux for namespaces.
 # Benchmarks: Go and containerd's ttrpc (the peer we measure against).
 PACKAGES="make gcc musl-tools pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
-libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev
+libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev libjson-c-dev
 util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev crun runc"
 
 as_root() {
@@ -40,7 +40,8 @@ done
 if [ "${1:-}" = "--check" ]; then
 	[ -z "$missing" ] && [ -f "$DEPS_DIR/.stamp" ] && [ -f "$DEPS_DIR/lib/libmnl.a" ] &&
 		[ -f "$DEPS_DIR/lib/libprotobuf-c.a" ] && [ -f "$DEPS_DIR/lib/libseccomp.a" ] &&
-		[ -e "$DEPS_DIR/musl-include/seccomp.h" ]
+		[ -e "$DEPS_DIR/musl-include/seccomp.h" ] && [ -f "$DEPS_DIR/lib/libjson-c.a" ] &&
+		[ -e "$DEPS_DIR/musl-include/json-c" ]
 	exit
 fi
 if [ -n "$missing" ]; then
@@ -81,9 +82,11 @@ ln -sfn /usr/include/protobuf-c "$inc/protobuf-c"
 ln -sfn "$(cd "$DEPS_DIR" && pwd)/libmnl/usr/include/libmnl" "$inc/libmnl"
 ln -sfn /usr/include/seccomp.h "$inc/seccomp.h"
 ln -sfn /usr/include/seccomp-syscalls.h "$inc/seccomp-syscalls.h"
+ln -sfn /usr/include/json-c "$inc/json-c"
 # Copied only when they changed, so an unchanged archive does not relink everything.
-# libseccomp.a is built for glibc; lib/musl_compat.c supplies the one symbol it lacks.
-for a in libprotobuf-c.a libseccomp.a; do
+# libseccomp.a and libjson-c.a are built for glibc; lib/musl_compat.c supplies the
+# symbols they need that musl lacks.
+for a in libprotobuf-c.a libseccomp.a libjson-c.a; do
 	cmp -s "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a" || cp "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a"
 done
 

@@ -26,6 +26,17 @@ FUZZ_CODE_SRCS := $(CORE_SRCS) $(AGENT_CODE_SRCS) tests/support/ttrpc_test.c
 
 # Per-test link extras (mocks through --wrap).
 LDEXTRA_test_rpc_guest := -Wl,--wrap=settimeofday
+# Tests of kinglet-ctl's OCI spec code link its objects (ctl/ is not in
+# TEST_CODE_SRCS), of the variant being linked, and json-c; test_oci_spec also
+# fails allocations on purpose.
+OCI_SPEC_SRCS := ctl/oci_spec.c ctl/oci_spec_default.c ctl/oci_spec_json.c ctl/oci_spec_linux.c
+OCI_SPEC_TESTS := test_oci_spec test_oci_spec_default test_oci_spec_refuse
+$(addprefix $(BUILD)/host/tests/unit/,$(OCI_SPEC_TESTS)): $(call objs,host,$(OCI_SPEC_SRCS))
+$(addprefix $(BUILD)/asan/tests/unit/,$(OCI_SPEC_TESTS)): $(call objs,asan,$(OCI_SPEC_SRCS))
+OCI_SPEC_LDEXTRA = $(filter $(addprefix %/,$(OCI_SPEC_SRCS:.c=.o)),$^) -ljson-c
+LDEXTRA_test_oci_spec = $(OCI_SPEC_LDEXTRA) -Wl,--wrap=malloc,--wrap=calloc,--wrap=strdup,--wrap=strndup
+LDEXTRA_test_oci_spec_default = $(OCI_SPEC_LDEXTRA)
+LDEXTRA_test_oci_spec_refuse = $(OCI_SPEC_LDEXTRA)
 
 define test_binaries
 $(BUILD)/$(1)/tests/unit/%: $(BUILD)/$(1)/tests/unit/%.o $(call objs,$(1),$(TEST_CODE_SRCS))

@@ -63,8 +63,8 @@ static _Noreturn void child(const struct agent_proc *a, const struct agent_opts 
         const char *argv[32];
         int n = 0;
 
-        /* Our own /run: CopyFile and friends must not touch the host's. */
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        /* Our own /run (CopyFile, bundles) and hostname (CreateSandbox): the host's stay untouched. */
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
                 perror("agent_proc: mount namespace");
                 _exit(125);

@@ -263,7 +263,7 @@ static void test_unimplemented_rpcs_say_so(void **state)
 {
         struct fixture *f = *state;
         struct ttrpc_reply r;
-        fixture_send(f->s, 1, "grpc.AgentService", "CreateSandbox", NULL, 0);
+        fixture_send(f->s, 1, "grpc.AgentService", "OnlineCPUMem", NULL, 0);
         fixture_expect(f->s, 1, GRPC_UNIMPLEMENTED, &r);
         ttrpc_reply_clear(&r);
         /* The debug service is only there when asked for. */
