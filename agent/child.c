@@ -7,6 +7,7 @@
  * sets, seccomp last (before the privilege drop when no_new_privs is off, since
  * installing a filter then needs CAP_SYS_ADMIN), cwd, umask, exec.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -138,6 +140,34 @@ static int open_terminal(const struct plan *p, int sync_fd, struct sync_msg *err
         return slave;
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/*
+ * Whatever the agent inherited without O_CLOEXEC (from a shell or a test
+ * harness when it is not PID 1) must not reach the container. Marking rather
+ * than closing keeps the sync socket usable for reporting a failed exec.
+ */
+static int cloexec_inherited_fds(struct sync_msg *err)
+{
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+                return 0;
+        if (errno != ENOSYS && errno != EINVAL)
+                return child_fail(err, errno, GRPC_INTERNAL, "close_range: %s", strerror(errno));
+        /* Before Linux 5.11: walk the descriptor table. */
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return child_fail(err, errno, GRPC_INTERNAL, "cannot list open files: %s", strerror(errno));
+        for (struct dirent *de; (de = readdir(d));) {
+                int fd = atoi(de->d_name);
+                if (fd > 2 && fd != dirfd(d))
+                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        closedir(d);
+        return 0;
+}
+
 static int setup_stdio(const struct plan *p, int tty, struct sync_msg *err)
 {
         if (setsid() < 0)
@@ -187,6 +217,8 @@ static int setup_process(const struct plan *p, int tty, struct sync_msg *err)
         if (rlimits_apply(p->rlimits, p->n_rlimits) < 0)
                 return child_fail(err, errno, GRPC_INVALID_ARGUMENT, "cannot apply rlimits: %s", strerror(errno));
         int r = setup_stdio(p, tty, err);
+        if (r == 0)
+                r = cloexec_inherited_fds(err);
         if (r < 0)
                 return r;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -22,6 +22,7 @@
 #include "parked.h"
 #include "process.h"
 #include "spawn.h"
+#include "storage.h"
 #include "user.h"
 #include "util.h"
 
@@ -128,10 +129,71 @@ static void container_discard(struct container *c)
                 (void)umount2(rootfs, MNT_DETACH);
         (void)rmdir(rootfs);
         (void)rmdir(c->bundle);
+        storage_unmount_all(&c->storages);
+        container_free_hooks(c);
         if (c->has_seccomp)
                 seccomp_prog_free(&c->seccomp);
         loop_timer_disarm(c->agent->loop, &c->remove_timer);
         free(c);
+}
+
+void container_free_hooks(struct container *c)
+{
+        hooks_cancel(c->hook_run);
+        c->hook_run = NULL;
+        for (int i = 0; i < HOOK_STAGES; i++)
+                hooks_free(&c->hooks[i]);
+}
+
+void container_run_hooks(struct container *c, enum hook_stage stage, const char *status, hook_done_fn done)
+{
+        char *state = NULL;
+        pid_t pid = c->init && !c->init->exited ? c->init->pid : 0;
+        struct rpc_error e = { 0 };
+        if (c->hooks[stage].n == 0 || hooks_state_json(c->id, status, pid, c->bundle, &state) < 0 ||
+            hooks_run(c->agent->loop, &c->hooks[stage], state, done, c, &c->hook_run) < 0) {
+                if (c->hooks[stage].n && !state)
+                        rpc_error_set(&e, GRPC_RESOURCE_EXHAUSTED, -ENOMEM, "out of memory for hook state");
+                done(c, e.code ? -ENOMEM : 0, &e);
+        }
+        free(state);
+}
+
+static bool create_hook_failed(struct container *c, int r, const struct rpc_error *e)
+{
+        c->hook_run = NULL;
+        if (r >= 0)
+                return false;
+        /* A failed create hook fails the create: the process goes, the rest is undone at its exit. */
+        c->init->spawn_error = *e;
+        process_signal(c->init, SIGKILL);
+        return true;
+}
+
+static void after_create_runtime(void *data, int r, const struct rpc_error *e)
+{
+        struct container *c = data;
+        if (create_hook_failed(c, r, e))
+                return;
+        c->state = CONTAINER_CREATED;
+        process_answer_pending(c->init, NULL);
+}
+
+static void after_prestart(void *data, int r, const struct rpc_error *e)
+{
+        struct container *c = data;
+        if (create_hook_failed(c, r, e))
+                return;
+        container_run_hooks(c, HOOK_CREATE_RUNTIME, "created", after_create_runtime);
+}
+
+static void after_poststart(void *data, int r, const struct rpc_error *e)
+{
+        struct container *c = data;
+        c->hook_run = NULL;
+        if (r < 0)
+                log_warn("container %s: %s", c->id, e->msg); /* OCI: a poststart failure is only a warning */
+        process_answer_pending(c->init, NULL);
 }
 
 static int make_bundle(struct container *c, const char *root_path, struct rpc_error *e)
@@ -268,7 +330,12 @@ static int create_with_plan(struct container *c, const Grpc__CreateContainerRequ
         int r;
 
         snprintf(rootfs, sizeof rootfs, "%s/rootfs", c->bundle);
-        r = make_bundle(c, spec->root->path, e);
+        /* Storages first: the root itself may be on one of them. */
+        r = 0;
+        for (size_t i = 0; r == 0 && i < req->n_storages; i++)
+                r = storage_mount(req->storages[i], &c->storages, e);
+        if (r == 0)
+                r = make_bundle(c, spec->root->path, e);
         if (r == 0)
                 r = plan_container(plan, spec, rootfs, a->have_cgroups && a->cgroup_env.version == CGROUP_V2, e);
         if (r == 0)
@@ -278,6 +345,9 @@ static int create_with_plan(struct container *c, const Grpc__CreateContainerRequ
                 r = root_fd < 0 ? rpc_error_set(e, GRPC_INTERNAL, -errno, "cannot open %s", rootfs)
                                 : user_resolve(root_fd, req->string_user, plan, e);
         }
+        const char *guest_hooks = sandbox_guest_hook_path(a);
+        for (int stage = 0; r == 0 && stage < HOOK_STAGES; stage++)
+                r = hooks_collect(spec->hooks, guest_hooks, (enum hook_stage)stage, &c->hooks[stage], e);
         if (r == 0 && spec->linux && spec->linux->seccomp) {
                 r = seccomp_compile(spec->linux->seccomp, &c->seccomp, e);
                 c->has_seccomp = r == 0;
@@ -342,6 +412,14 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
         if (!spec || !spec->process || !spec->root || !spec->root->path || !*spec->root->path)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT,
                                        "the OCI spec needs a process and a root with a path");
+        if (req->n_devices)
+                return ttrpc_call_fail(call, GRPC_UNIMPLEMENTED,
+                                       "device `%.64s` (type `%.16s`): passing devices to containers is not "
+                                       "supported by this agent yet",
+                                       req->devices[0]->id ? req->devices[0]->id : "",
+                                       req->devices[0]->type ? req->devices[0]->type : "");
+        if (req->n_storages > 64)
+                return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "more than 64 storages");
 
         struct container *c = calloc(1, sizeof *c);
         if (!c)
@@ -352,6 +430,7 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
         snprintf(c->id, sizeof c->id, "%s", req->container_id);
         snprintf(c->bundle, sizeof c->bundle, "%s/%s", a->container_base, c->id);
         list_init(&c->processes);
+        list_init(&c->storages);
 
         struct plan plan;
         plan_init(&plan);
@@ -385,14 +464,17 @@ void container_process_event(struct process *p, enum process_event ev)
 
         switch (ev) {
         case PROCESS_READY:
-                c->state = CONTAINER_CREATED;
                 watch_oom(c);
-                process_answer_pending(p, NULL);
+                /* prestart, then createRuntime hooks, then Create is answered (see docs/containers.md). */
+                container_run_hooks(c, HOOK_PRESTART, "created", after_prestart);
                 break;
         case PROCESS_EXECED:
-                if (p->is_init)
-                        c->state = CONTAINER_RUNNING;
-                process_answer_pending(p, NULL);
+                if (!p->is_init) {
+                        process_answer_pending(p, NULL);
+                        break;
+                }
+                c->state = CONTAINER_RUNNING;
+                container_run_hooks(c, HOOK_POSTSTART, "running", after_poststart);
                 break;
         case PROCESS_SPAWN_FAILED:
                 /* A failed create is answered once the child is gone and everything is undone. */
@@ -409,7 +491,8 @@ void container_process_event(struct process *p, enum process_event ev)
                 }
                 if (p->is_init)
                         c->state = CONTAINER_STOPPED;
-                if (p->pending) /* died before exec without saying why */
+                /* Not answered yet: it died before exec without saying why. (A hook run answers its own.) */
+                if (p->pending && !(p->is_init && c->hook_run))
                         process_answer_pending(p, p->spawn_error.code ? &p->spawn_error : NULL);
                 container_maybe_finish_remove(c);
                 break;
@@ -437,7 +520,7 @@ void agent_child_exited(struct agent *a, pid_t pid, int wait_status)
 {
         struct list_head *cpos, *ctmp, *ppos, *ptmp;
 
-        if (sandbox_child_exited(a, pid))
+        if (sandbox_child_exited(a, pid) || hooks_child_exited(pid, wait_status))
                 return;
         list_for_each_safe(cpos, ctmp, &a->containers) {
                 struct container *c = list_entry(cpos, struct container, link);

@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "cgroup.h"
+#include "hooks.h"
 #include "list.h"
 #include "loop.h"
 #include "security.h"
@@ -115,6 +116,9 @@ struct container {
         bool destroying;                      /* DestroySandbox is removing it */
         struct loop_timer remove_timer;
         uint64_t remove_started_ns;
+        struct list_head storages;            /* CreateContainer's storages (storage.c) */
+        struct hook_list hooks[HOOK_STAGES];  /* the spec's and the guest's, by stage */
+        struct hook_run *hook_run;            /* a stage's hooks running now */
         struct list_head link;                /* registry */
 };
 

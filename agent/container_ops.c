@@ -16,6 +16,7 @@
 #include "containers.h"
 #include "log.h"
 #include "process.h"
+#include "storage.h"
 #include "util.h"
 
 #define CGROUP_RETRY_FIRST_NS (5 * NSEC_PER_MSEC)
@@ -175,6 +176,8 @@ void container_destroy(struct container *c)
                 log_warn_errno(-errno, "container %s: cannot unmount %s", c->id, rootfs);
         (void)rmdir(rootfs);
         (void)rmdir(c->bundle);
+        storage_unmount_all(&c->storages);
+        container_free_hooks(c);
         if (c->has_seccomp)
                 seccomp_prog_free(&c->seccomp);
         loop_timer_disarm(a->loop, &c->remove_timer);
@@ -183,9 +186,26 @@ void container_destroy(struct container *c)
         free(c);
 }
 
+static void finish_remove(struct container *c);
+
+static void after_poststop(void *data, int r, const struct rpc_error *e)
+{
+        struct container *c = data;
+        c->hook_run = NULL;
+        if (r < 0)
+                log_warn("container %s: %s", c->id, e->msg); /* OCI: poststop failures are warnings */
+        hooks_free(&c->hooks[HOOK_POSTSTOP]);
+        finish_remove(c);
+}
+
 static void finish_remove(struct container *c)
 {
         struct agent *a = c->agent;
+        /* OCI: poststop hooks run once the container is gone, before the delete returns. */
+        if (c->hooks[HOOK_POSTSTOP].n) {
+                container_run_hooks(c, HOOK_POSTSTOP, "stopped", after_poststop);
+                return;
+        }
         struct ttrpc_call *call = c->removing;
         c->removing = NULL;
         container_destroy(c);

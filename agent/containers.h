@@ -39,7 +39,12 @@ int process_park_pending(struct process *p, struct ttrpc_call *call);
 void process_answer_pending(struct process *p, const struct rpc_error *err);
 void plan_close_child_stdio(struct plan *p);
 
+void container_free_hooks(struct container *c);
+/* Runs a stage's hooks with the container's state; `done` gets the container as data. */
+void container_run_hooks(struct container *c, enum hook_stage stage, const char *status, hook_done_fn done);
+
 /* sandbox.c */
+const char *sandbox_guest_hook_path(const struct agent *a); /* NULL without one */
 int sandbox_pidns_fd(struct agent *a);
 const char *sandbox_id(const struct agent *a); /* "" without a sandbox */        /* a new fd of the shared PID namespace, or -1 */
 bool sandbox_child_exited(struct agent *a, pid_t pid);

@@ -9,6 +9,13 @@
 #define RPC_HANDLER(name) \
         int name(struct ttrpc_call *call, const ProtobufCMessage *request, void *userdata)
 
+/*
+ * Container and exec ids are fields 1 and 2 of every request that names a
+ * process. Answers INVALID_ARGUMENT (returning TTRPC_DONE) when one holds a
+ * NUL byte, which the decoded string would silently drop; else returns -1.
+ */
+int rpc_reject_nul_ids(struct ttrpc_call *call);
+
 /* rpc_health.c */
 RPC_HANDLER(rpc_health_check);
 RPC_HANDLER(rpc_health_version);

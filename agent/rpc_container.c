@@ -4,13 +4,28 @@
 #include <stdlib.h>
 
 #include "agent.pb-c.h"
+#include "pb_scan.h"
 #include "containers.h"
 #include "process.h"
 #include "rpc.h"
 
+int rpc_reject_nul_ids(struct ttrpc_call *call)
+{
+        const uint8_t *data;
+        size_t len;
+        ttrpc_call_payload(call, &data, &len);
+        for (uint32_t field = 1; field <= 2; field++)
+                if (pb_field_has_nul(data, len, field))
+                        return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "%s contains a NUL byte",
+                                               field == 1 ? "container_id" : "exec_id");
+        return -1;
+}
+
 /* Looks up a container; answers NOT_FOUND (and returns NULL) when there is none. */
 static struct container *find_or_fail(struct agent *a, struct ttrpc_call *call, const char *id, int *ret)
 {
+        if ((*ret = rpc_reject_nul_ids(call)) >= 0)
+                return NULL;
         struct container *c = id ? container_find(a, id) : NULL;
         if (!c)
                 *ret = ttrpc_call_fail(call, GRPC_NOT_FOUND, "no container `%.256s`", id ? id : "");
@@ -25,6 +40,9 @@ static struct container *find_or_fail(struct agent *a, struct ttrpc_call *call, 
 
 RPC_HANDLER(rpc_create_container)
 {
+        int r = rpc_reject_nul_ids(call);
+        if (r >= 0)
+                return r;
         return container_create(userdata, call, (const Grpc__CreateContainerRequest *)request);
 }
 

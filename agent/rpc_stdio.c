@@ -14,6 +14,8 @@
 static struct process *find_process(struct agent *a, struct ttrpc_call *call, const char *cid, const char *eid,
                                     int *ret)
 {
+        if ((*ret = rpc_reject_nul_ids(call)) >= 0)
+                return NULL;
         struct container *c = cid ? container_find(a, cid) : NULL;
         struct process *p = c ? container_process(c, eid) : NULL;
         if (!c)

@@ -35,6 +35,11 @@ struct sandbox {
         struct list_head storages;
 };
 
+const char *sandbox_guest_hook_path(const struct agent *a)
+{
+        return a->sandbox && a->sandbox->guest_hook_path[0] ? a->sandbox->guest_hook_path : NULL;
+}
+
 const char *sandbox_id(const struct agent *a)
 {
         return a->sandbox ? a->sandbox->id : "";

@@ -17,6 +17,7 @@ BENCH_CLIENTS ?= 1 16
 BENCH_ROUNDS ?= 3
 
 BENCH_LOAD := $(BUILD)/bench/ttrpc-load
+BENCH_CT := $(BUILD)/bench/ct-bench
 BENCH_GO_SERVER := $(BUILD)/bench/go-ttrpc-server
 BENCH_GO_SRCS := $(wildcard bench/go-ttrpc-server/*.go)
 
@@ -36,13 +37,22 @@ $(BENCH_LOAD): $(BUILD)/host/bench/ttrpc_load.o $(call objs,host,$(CORE_SRCS))
 	@echo "  LD [host] $@"
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 
+# The container benchmark client: the agent client library plus the tests'
+# busybox rootfs builder and default OCI spec (neither needs cmocka).
+BENCH_CT_OBJS := $(BUILD)/host/bench/ct_bench.o $(call objs,host,$(CORE_SRCS) tests/support/rootfs.c \
+	tests/support/test_spec.c)
+$(BENCH_CT): $(BENCH_CT_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD [host] $@"
+	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
 $(BENCH_GO_SERVER): $(BENCH_GO_SRCS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  GO $@"
 	$(Q)$(BENCH_GO_ENV) go build -trimpath -ldflags='-s -w' -o $@ ./bench/go-ttrpc-server
 
 .PHONY: bench bench-bins
-bench-bins: $(BENCH_LOAD) $(BENCH_GO_SERVER)
+bench-bins: $(BENCH_LOAD) $(BENCH_GO_SERVER) $(BENCH_CT)
 
 bench: all bench-bins
 	$(Q)BENCH_SECONDS="$(BENCH_SECONDS)" BENCH_WARMUP="$(BENCH_WARMUP)" \

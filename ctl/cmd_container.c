@@ -153,6 +153,10 @@ static int create_from(struct ctl *ctl, const char *cmd, const char *id, struct 
         }
         struct agent_client ac = client_of(ctl);
         struct create_opts opts = { .sandbox_pidns = l->sandbox_pidns };
+        struct user_flag u;
+        Grpc__StringUser names;
+        if (l->proc.user && user_flag_parse(l->proc.user, &u) == 0 && user_flag_string_user(&u, &names))
+                opts.user = &names;
         int r = agent_create_container(&ac, id, spec, &opts, &e);
         protobuf_c_message_free_unpacked(&spec->base, NULL);
         return r < 0 ? fail(ctl, &e, fail_code) : 0;
@@ -286,18 +290,21 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
         env[proc.n_env++] = default_env[0];
         for (size_t i = 0; i < l.proc.n_env; i++)
                 env[proc.n_env++] = (char *)l.proc.env[i];
+        struct user_flag u;
+        Grpc__StringUser names, *string_user = NULL;
         if (l.proc.user) {
-                unsigned uid = 0, gid = 0;
-                if (sscanf(l.proc.user, "%u:%u", &uid, &gid) < 1)
-                        return ctl_usage_error("exec", "--user wants UID[:GID]");
-                user.uid = uid;
-                user.gid = gid;
+                if (user_flag_parse(l.proc.user, &u) < 0)
+                        return ctl_usage_error("exec", "--user wants USER[:GROUP] (names or numbers)");
+                user.uid = u.uid;
+                user.gid = u.gid;
+                if (user_flag_string_user(&u, &names))
+                        string_user = &names;
         }
         code = ctl_connect(ctl);
         if (code)
                 return code;
         struct agent_client ac = client_of(ctl);
-        if (agent_exec_process(&ac, id, exec_id, &proc, NULL, &e) < 0)
+        if (agent_exec_process(&ac, id, exec_id, &proc, string_user, &e) < 0)
                 return fail(ctl, &e, CTL_EXIT_RUN_FAILED);
         if (l.detach) {
                 print_id(ctl, "exec_id", exec_id);
@@ -311,7 +318,7 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
         "  --bundle DIR        an OCI bundle (its config.json) instead\n"                              \
         "  -e, --env K=V       set an environment variable (repeatable)\n"                             \
         "  -w, --cwd DIR       working directory\n"                                                    \
-        "  -u, --user UID[:GID]\n"                                                                     \
+        "  -u, --user U[:G]    user[:group], numbers or names in the container's /etc/passwd\n"        \
         "  -t, --tty           give the process a terminal\n"                                          \
         "  --hostname NAME     container hostname\n"                                                   \
         "  --memory SIZE       memory limit (e.g. 64m)\n"                                              \
@@ -332,7 +339,7 @@ const struct ctl_command ctl_container_commands[] = {
           "[OPTIONS] ID [COMMAND...]\n\n" LAUNCH_FLAGS, cmd_create },
         { "start", "start a created container", "ID", cmd_start },
         { "exec", "run another process in a running container",
-          "[-i] [-t] [-d] [-e K=V] [-w DIR] [-u UID[:GID]] [--exec-id ID] CONTAINER COMMAND...\n\n"
+          "[-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER[:GROUP]] [--exec-id ID] CONTAINER COMMAND...\n\n"
           "Exits with the process's status; 125 when the agent refuses.",
           cmd_exec },
         {},

@@ -283,23 +283,45 @@ static int cmd_ps(struct ctl *ctl, int argc, char **argv)
                 json_key(&ctl->out, "containers");
                 json_array_begin(&ctl->out);
         } else
-                printf("%-24s %-9s %-7s %s\n", "CONTAINER", "STATE", "PID", "PROCESSES");
+                printf("%-24s %-9s %-7s %s\n", "CONTAINER", "STATE", "PID", "RUNNING");
         for (size_t i = 0; i < l->n_containers; i++) {
                 const Kinglet__ContainerInfo *c = l->containers[i];
                 int pid = c->n_processes ? c->processes[0]->pid : 0;
-                if (ctl->json) {
+                size_t running = 0;
+                for (size_t p = 0; p < c->n_processes; p++)
+                        running += !c->processes[p]->exited;
+                if (!ctl->json) {
+                        printf("%-24s %-9s %-7d %zu\n", c->container_id, c->state, pid, running);
+                        continue;
+                }
+                json_object_begin(&ctl->out);
+                json_key(&ctl->out, "id");
+                json_string(&ctl->out, c->container_id);
+                json_key(&ctl->out, "state");
+                json_string(&ctl->out, c->state);
+                json_key(&ctl->out, "pid");
+                json_int(&ctl->out, pid);
+                json_key(&ctl->out, "running");
+                json_uint(&ctl->out, running);
+                json_key(&ctl->out, "processes");
+                json_array_begin(&ctl->out);
+                for (size_t p = 0; p < c->n_processes; p++) {
+                        const Kinglet__ProcessInfo *pi = c->processes[p];
                         json_object_begin(&ctl->out);
-                        json_key(&ctl->out, "id");
-                        json_string(&ctl->out, c->container_id);
-                        json_key(&ctl->out, "state");
-                        json_string(&ctl->out, c->state);
+                        json_key(&ctl->out, "exec_id");
+                        json_string(&ctl->out, pi->exec_id);
                         json_key(&ctl->out, "pid");
-                        json_int(&ctl->out, pid);
-                        json_key(&ctl->out, "processes");
-                        json_uint(&ctl->out, c->n_processes);
+                        json_int(&ctl->out, pi->pid);
+                        json_key(&ctl->out, "exited");
+                        json_bool(&ctl->out, pi->exited);
+                        if (pi->exited) {
+                                json_key(&ctl->out, "exit_status");
+                                json_int(&ctl->out, pi->exit_status);
+                        }
                         json_object_end(&ctl->out);
-                } else
-                        printf("%-24s %-9s %-7d %zu\n", c->container_id, c->state, pid, c->n_processes);
+                }
+                json_array_end(&ctl->out);
+                json_object_end(&ctl->out);
         }
         if (ctl->json) {
                 json_array_end(&ctl->out);

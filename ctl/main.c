@@ -36,8 +36,17 @@ const struct ctl_command *ctl_find_command(const char *name)
 
 void ctl_print_command_help(const struct ctl_command *cmd)
 {
-        printf("Usage: kinglet-ctl [GLOBAL OPTIONS] %s %s\n\n%s\n", cmd->name, cmd->usage,
-               cmd->summary);
+        /* The usage's first line is the synopsis; any further lines describe options. */
+        const char *details = strchr(cmd->usage, '\n');
+        int synopsis_len = details ? (int)(details - cmd->usage) : (int)strlen(cmd->usage);
+
+        printf("Usage: kinglet-ctl [GLOBAL OPTIONS] %s%s%.*s\n\n%s\n", cmd->name,
+               synopsis_len ? " " : "", synopsis_len, cmd->usage, cmd->summary);
+        if (details) {
+                details += strspn(details, "\n");
+                size_t len = strlen(details);
+                printf("\n%s%s", details, len && details[len - 1] != '\n' ? "\n" : "");
+        }
 }
 
 static void usage(FILE *out)

@@ -42,6 +42,32 @@ static int set_env(Grpc__Process *p, const char *kv)
         return append_string(&p->n_env, &p->env, kv);
 }
 
+int user_flag_parse(const char *s, struct user_flag *ret)
+{
+        struct user_flag u = { 0 };
+        const char *colon = strchr(s, ':');
+        size_t ulen = colon ? (size_t)(colon - s) : strlen(s);
+        if (ulen == 0 || ulen >= sizeof u.user || (colon && (!colon[1] || strlen(colon + 1) >= sizeof u.group)))
+                return -EINVAL;
+        memcpy(u.user, s, ulen);
+        if (colon)
+                strcpy(u.group, colon + 1);
+        u.numeric = parse_u32(u.user, 10, &u.uid) == 0 && (!colon || parse_u32(u.group, 10, &u.gid) == 0);
+        *ret = u;
+        return 0;
+}
+
+bool user_flag_string_user(struct user_flag *u, Grpc__StringUser *su)
+{
+        if (u->numeric)
+                return false;
+        grpc__string_user__init(su);
+        su->uid = u->user;
+        if (u->group[0])
+                su->gid = u->group;
+        return true;
+}
+
 int spec_apply_process_flags(Grpc__Process *p, const struct process_flags *f, struct rpc_error *e)
 {
         int r = 0;
@@ -53,23 +79,20 @@ int spec_apply_process_flags(Grpc__Process *p, const struct process_flags *f, st
         if (r == 0 && f->cwd)
                 r = set_string(&p->cwd, f->cwd);
         if (r == 0 && f->user) {
-                uint32_t uid, gid = 0;
-                char buf[64];
-                snprintf(buf, sizeof buf, "%s", f->user);
-                char *colon = strchr(buf, ':');
-                if (colon)
-                        *colon = '\0';
-                if (parse_u32(buf, 10, &uid) < 0 || (colon && parse_u32(colon + 1, 10, &gid) < 0))
-                        return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL, "--user wants UID[:GID], got `%s`",
-                                             f->user);
-                if (!p->user) {
-                        p->user = malloc(sizeof *p->user);
-                        if (!p->user)
-                                return -ENOMEM;
-                        grpc__user__init(p->user);
+                struct user_flag u;
+                if (user_flag_parse(f->user, &u) < 0)
+                        return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
+                                             "--user wants USER[:GROUP] (names or numbers), got `%s`", f->user);
+                if (u.numeric) {
+                        if (!p->user) {
+                                p->user = malloc(sizeof *p->user);
+                                if (!p->user)
+                                        return rpc_error_set(e, GRPC_RESOURCE_EXHAUSTED, -ENOMEM, "out of memory");
+                                grpc__user__init(p->user);
+                        }
+                        p->user->uid = u.uid;
+                        p->user->gid = u.gid;
                 }
-                p->user->uid = uid;
-                p->user->gid = gid;
         }
         if (f->tty_set)
                 p->terminal = f->tty;

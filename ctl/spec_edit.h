@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "oci.pb-c.h"
+#include "agent.pb-c.h"
 #include "status.h"
 
 /* Settings common to run/create/exec. */
@@ -18,7 +18,7 @@ struct process_flags {
         const char *env[64];
         size_t n_env;
         const char *cwd;
-        const char *user; /* "UID[:GID]", numeric */
+        const char *user; /* "USER[:GROUP]", numbers or names (see user_flag_parse) */
         bool tty;
         bool tty_set;
 };
@@ -28,6 +28,17 @@ struct resource_flags {
         double cpus;     /* CPUs, 0 = unset */
         int64_t pids;    /* 0 = unset */
 };
+
+/* --user: numbers go into Process.User; names are resolved by the agent from the
+ * container's own /etc/passwd and /etc/group, so they travel as a StringUser. */
+struct user_flag {
+        bool numeric;
+        uint32_t uid, gid;
+        char user[64], group[64]; /* group "" when not given */
+};
+int user_flag_parse(const char *s, struct user_flag *ret);
+/* Fills *su (pointing into *u) when u holds names; returns whether it did. */
+bool user_flag_string_user(struct user_flag *u, Grpc__StringUser *su);
 
 int spec_apply_process_flags(Grpc__Process *p, const struct process_flags *f, struct rpc_error *e);
 int spec_apply_resources(Grpc__Spec *s, const struct resource_flags *r, struct rpc_error *e);

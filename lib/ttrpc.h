@@ -114,5 +114,7 @@ uint64_t ttrpc_call_deadline(const struct ttrpc_call *call);
 /* Request metadata value for key (case-insensitive), or NULL. */
 const char *ttrpc_call_metadata(const struct ttrpc_call *call, const char *key);
 struct loop *ttrpc_call_loop(const struct ttrpc_call *call);
+/* The request's encoded bytes, as they arrived (valid while the call lives). */
+void ttrpc_call_payload(const struct ttrpc_call *call, const uint8_t **ret_data, size_t *ret_len);
 
 #endif

@@ -245,6 +245,12 @@ uint64_t ttrpc_call_deadline(const struct ttrpc_call *call)
         return call->has_deadline ? call->deadline_ns : 0;
 }
 
+void ttrpc_call_payload(const struct ttrpc_call *call, const uint8_t **ret_data, size_t *ret_len)
+{
+        *ret_data = call->envelope->payload.data;
+        *ret_len = call->envelope->payload.len;
+}
+
 struct loop *ttrpc_call_loop(const struct ttrpc_call *call)
 {
         return call->conn->server->loop;

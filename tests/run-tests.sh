@@ -67,6 +67,8 @@ for entry in "$@"; do
 		done
 		run_one "asan/ctl.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
 			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl.sh
+		run_one "asan/ctl_containers.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
+			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl_containers.sh
 		;;
 	fuzz-regress:*)
 		n=${entry#fuzz-regress:}

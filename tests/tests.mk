@@ -69,17 +69,21 @@ fuzz-seeds: $(BUILD)/host/make-seeds
 		if [ -d tests/fuzz/corpus/$$n ]; then cp tests/fuzz/corpus/$$n/* $(BUILD)/fuzz/seeds/$$n/; fi; done
 	$(Q)$(BUILD)/host/make-seeds $(BUILD)/fuzz/seeds
 
+# The busybox root filesystem for shell tests and benchmarks.
+$(BUILD)/host/make-rootfs: $(BUILD)/host/tests/make_rootfs.o $(BUILD)/host/tests/support/rootfs.o
+	$(Q)$(HOST_CC) -o $@ $^
+
 RUN_TESTS := sh tests/run-tests.sh
 
 .PHONY: unit integration asan-test fuzz-regress test fuzz test-bins
-test-bins: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS)
+test-bins: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 
 unit: $(HOST_UNIT_BINS)
 	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS)
 
-integration: all $(HOST_INTEGRATION_BINS)
-	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
-		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh
+integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
+	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
+		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh
 
 asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl
 	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl \
@@ -91,9 +95,11 @@ fuzz-regress: $(FUZZ_BINS) fuzz-seeds
 
 # One run, one summary: every suite's results are added up by run-tests.sh.
 test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
-		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds
+		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds $(BUILD)/host/make-rootfs
 	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
+		MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
+		tests/integration/ctl_containers.sh \
 		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
 
 fuzz: $(FUZZ_BINS) fuzz-seeds

@@ -142,6 +142,35 @@ static void test_error_table(void **state)
         assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         expect_in(e.msg, "longer than 256");
 
+        /* A NUL inside the id, which a decoded C string would hide. */
+        static const uint8_t nul_id[] = { 0x0a, 0x05, 'a', 0, '/', '.', '.' };
+        struct ttrpc_reply rep;
+        uint32_t sid;
+        assert_int_equal(ttrpc_client_send_payload(env->client.ttrpc, "grpc.AgentService", "CreateContainer", nul_id,
+                                                   sizeof nul_id, 0, &sid), 0);
+        assert_int_equal(ttrpc_client_recv(env->client.ttrpc, 5000, &rep), 0);
+        assert_int_equal(rep.code, GRPC_INVALID_ARGUMENT);
+        expect_in(rep.message, "NUL");
+        ttrpc_reply_clear(&rep);
+        assert_int_equal(ttrpc_client_send_payload(env->client.ttrpc, "grpc.AgentService", "StartContainer", nul_id,
+                                                   sizeof nul_id, 0, &sid), 0);
+        assert_int_equal(ttrpc_client_recv(env->client.ttrpc, 5000, &rep), 0);
+        assert_int_equal(rep.code, GRPC_INVALID_ARGUMENT);
+        ttrpc_reply_clear(&rep);
+
+        /* Devices to pass through are refused clearly, not ignored. */
+        Grpc__CreateContainerRequest dreq = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+        Grpc__Device dev = GRPC__DEVICE__INIT, *devs[] = { &dev };
+        dev.id = (char *)"disk0";
+        dev.type = (char *)"blk";
+        dreq.container_id = (char *)"withdev";
+        dreq.oci = &ts.spec;
+        dreq.devices = devs;
+        dreq.n_devices = 1;
+        assert_int_equal(agent_call(&env->client, "CreateContainer", &dreq.base, NULL, NULL, &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_UNIMPLEMENTED);
+        expect_in(e.msg, "disk0");
+
         /* A spec without process, or without root. */
         ts.spec.process = NULL;
         assert_int_equal(agent_create_container(&env->client, "np", &ts.spec, NULL, &e), -EPROTO);
@@ -198,6 +227,45 @@ static void test_failed_create_leaves_nothing(void **state)
         assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         after = footprint(env);
         assert_same_footprint(&before, &after);
+}
+
+static void test_container_storage(void **state)
+{
+        struct ctr_env *env = *state;
+        struct test_spec ts;
+        struct rpc_error e = { 0 };
+        char *out = NULL;
+        int status;
+        static const char *const bind_opts[] = { "rbind", NULL };
+        Grpc__Storage st = GRPC__STORAGE__INIT, *sts[] = { &st };
+        char *st_opts[] = { (char *)"size=2m" };
+        st.driver = (char *)"ephemeral";
+        st.fstype = (char *)"tmpfs";
+        st.source = (char *)"tmpfs";
+        st.options = st_opts;
+        st.n_options = 1;
+        st.mount_point = (char *)"/run/kata-containers/shared/eph1";
+        spec_sh(&ts, env, "grep ' /scratch ' /proc/mounts | cut -d' ' -f3; df -k /scratch | tail -1");
+        test_spec_add_mount(&ts, "/scratch", "bind", "/run/kata-containers/shared/eph1", bind_opts);
+        struct create_opts o = { .storages = sts, .n_storages = 1 };
+        assert_int_equal(agent_create_container(&env->client, "stor", &ts.spec, &o, &e), 0);
+        assert_int_equal(agent_start_container(&env->client, "stor", &e), 0);
+        assert_int_equal(ctr_read_all(&env->client, "stor", "stor", false, &out, NULL), 0);
+        assert_int_equal(agent_wait_process(&env->client, "stor", "stor", &status, &e), 0);
+        expect_in(out, "tmpfs\n");
+        expect_in(out, " 2048 ");
+        free(out);
+        kill_remove(env, "stor");
+        /* Unmounted with the container. */
+        char path[256];
+        snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)env->agent.pid);
+        FILE *f = fopen(path, "re");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+                if (strstr(line, "eph1"))
+                        fail_msg("storage still mounted: %s", line);
+        if (f)
+                fclose(f);
 }
 
 static void test_pause_resume(void **state)
@@ -456,6 +524,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ctr_setup, ctr_teardown)
                 T(test_error_table),
                 T(test_failed_create_leaves_nothing),
+                T(test_container_storage),
                 T(test_pause_resume),
                 T(test_stats_change_under_load),
                 T(test_update_limits_live),
