@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -28,6 +27,7 @@
 
 #include "child.h"
 #include "status.h"
+#include "util.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -160,9 +160,9 @@ static int cloexec_inherited_fds(struct sync_msg *err)
         if (!d)
                 return child_fail(err, errno, GRPC_INTERNAL, "cannot list open files: %s", strerror(errno));
         for (struct dirent *de; (de = readdir(d));) {
-                int fd = atoi(de->d_name);
-                if (fd > 2 && fd != dirfd(d))
-                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+                uint32_t fd;
+                if (parse_u32(de->d_name, 10, &fd) == 0 && fd > 2 && (int)fd != dirfd(d))
+                        (void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
         }
         closedir(d);
         return 0;

@@ -51,7 +51,7 @@ int user_flag_parse(const char *s, struct user_flag *ret)
                 return -EINVAL;
         memcpy(u.user, s, ulen);
         if (colon)
-                strcpy(u.group, colon + 1);
+                snprintf(u.group, sizeof u.group, "%s", colon + 1);
         u.numeric = parse_u32(u.user, 10, &u.uid) == 0 && (!colon || parse_u32(u.group, 10, &u.gid) == 0);
         *ret = u;
         return 0;
