@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "log.h"
+#include "netstats.h"
 #include "process.h"
 #include "storage.h"
 #include "util.h"
@@ -74,49 +75,6 @@ int container_update(struct container *c, const Grpc__LinuxResources *res, struc
         return cgroup_apply(c->cgroup, res, e);
 }
 
-/* /proc/<pid>/net/dev shows the interfaces of that process's network namespace. */
-static int network_stats(pid_t pid, Grpc__StatsContainerResponse *resp)
-{
-        char path[64], line[512];
-        snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        for (int skip = 0; skip < 2 && fgets(line, sizeof line, f); skip++)
-                ; /* two header lines */
-        while (fgets(line, sizeof line, f) && resp->n_network_stats < 64) {
-                char name[64];
-                unsigned long long v[16];
-                char *colon = strchr(line, ':');
-                if (!colon)
-                        continue;
-                *colon = '\0';
-                if (sscanf(line, " %63s", name) != 1 ||
-                    sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
-                           &v[12], &v[13], &v[14], &v[15]) != 16)
-                        continue;
-                Grpc__NetworkStats *ns = malloc(sizeof *ns);
-                if (!ns)
-                        return -ENOMEM;
-                grpc__network_stats__init(ns);
-                ns->name = strdup(name);
-                Grpc__NetworkStats **grown = realloc(resp->network_stats,
-                                                     (resp->n_network_stats + 1) * sizeof *grown);
-                if (grown)
-                        resp->network_stats = grown;
-                if (!ns->name || !grown) {
-                        free(ns->name);
-                        free(ns);
-                        return -ENOMEM;
-                }
-                ns->rx_bytes = v[0], ns->rx_packets = v[1], ns->rx_errors = v[2], ns->rx_dropped = v[3];
-                ns->tx_bytes = v[8], ns->tx_packets = v[9], ns->tx_errors = v[10], ns->tx_dropped = v[11];
-                resp->network_stats[resp->n_network_stats++] = ns;
-        }
-        return 0;
-}
-
 int container_stats(struct container *c, Grpc__StatsContainerResponse **ret, struct rpc_error *e)
 {
         Grpc__StatsContainerResponse *resp = malloc(sizeof *resp);
@@ -131,7 +89,7 @@ int container_stats(struct container *c, Grpc__StatsContainerResponse **ret, str
                 }
         }
         if (!c->init->exited)
-                (void)network_stats(c->init->pid, resp); /* best effort: the netns may be gone */
+                (void)netstats_collect(c->init->pid, resp); /* best effort: the netns may be gone */
         *ret = resp;
         return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -57,7 +58,8 @@ RPC_HANDLER(rpc_get_guest_details)
         details.device_handlers = (char **)agent_device_handlers;
         details.n_storage_handlers = count_names(storage_drivers);
         details.storage_handlers = (char **)storage_drivers;
-        details.supports_seccomp = false;
+        /* A Kata runtime drops the spec's seccomp profile when this is false. */
+        details.supports_seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
         resp.agent_details = &details;
 
         if (req->mem_block_size) {

@@ -83,11 +83,16 @@ ln -sfn "$(cd "$DEPS_DIR" && pwd)/libmnl/usr/include/libmnl" "$inc/libmnl"
 ln -sfn /usr/include/seccomp.h "$inc/seccomp.h"
 ln -sfn /usr/include/seccomp-syscalls.h "$inc/seccomp-syscalls.h"
 ln -sfn /usr/include/json-c "$inc/json-c"
-# Copied only when they changed, so an unchanged archive does not relink everything.
-# libseccomp.a and libjson-c.a are built for glibc; lib/musl_compat.c supplies the
-# symbols they need that musl lacks.
+# Copied only when the package's archive is newer, so an unchanged archive does not
+# relink everything. Their unwind tables (.eh_frame) are dropped: nothing in C
+# unwinds, and they would cost the agent 8 KB. libseccomp.a and libjson-c.a are
+# built for glibc; lib/musl_compat.c supplies the symbols they need that musl lacks.
 for a in libprotobuf-c.a libseccomp.a libjson-c.a; do
-	cmp -s "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a" || cp "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a"
+	if [ ! "$DEPS_DIR/lib/$a" -nt "/usr/lib/$MULTIARCH/$a" ] ||
+		objdump -h "$DEPS_DIR/lib/$a" | grep -q '[.]eh_frame'; then
+		objcopy --remove-section=.eh_frame "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a.tmp"
+		mv "$DEPS_DIR/lib/$a.tmp" "$DEPS_DIR/lib/$a"
+	fi
 done
 
 touch "$DEPS_DIR/.stamp"

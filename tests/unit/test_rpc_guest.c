@@ -136,6 +136,8 @@ static void test_guest_details(void **state)
         assert_non_null(d->agent_details);
         assert_string_equal(d->agent_details->version, KINGLET_VERSION);
         assert_false(d->agent_details->init_daemon);
+        /* This kernel has seccomp filters; a runtime keeps the spec's profile only when this is true. */
+        assert_true(d->agent_details->supports_seccomp);
         assert_int_equal(d->mem_block_size_bytes, 0);
         protobuf_c_message_free_unpacked(&d->base, NULL);
 
