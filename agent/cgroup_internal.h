@@ -75,7 +75,22 @@ int cg_apply_v2(struct cgroup *cg, const Grpc__LinuxResources *r, struct rpc_err
 /* Stats: s comes fully allocated (cgroup_stats.c); buf is scratch for file contents. */
 int cg_stats_v1(const struct cgroup *cg, Grpc__CgroupStats *s, char *buf, size_t size);
 int cg_stats_v2(const struct cgroup *cg, Grpc__CgroupStats *s, char *buf, size_t size);
+
+/*
+ * Parsers of the kernel's stats files (the fuzz_kernel_text harness calls them
+ * directly). Lines they cannot read are skipped; only -ENOMEM fails them.
+ */
+/* Bounds on what a file can make us allocate. */
+#define MEMORY_STAT_MAX 256
+#define BLKIO_ENTRIES_MAX 4096
+/* memory.stat's "key value" lines appended to m->stats. */
 int cg_stats_memory_map(Grpc__MemoryStats *m, const char *text);
+/* v1 blkio.* lines "8:0 Read 4096", "8:0 4096" (no op) or "Total 4096" (skipped), appended. */
+int cg_stats_blkio_v1_parse(const char *text, Grpc__BlkioStatsEntry ***arr, size_t *n);
+/* v2 io.stat lines "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ...": cut up in place (strtok). */
+int cg_stats_io_v2_parse(char *text, Grpc__BlkioStats *b);
+/* v1 cpuacct.usage_percpu ("123 456 ..."), cut up in place, into u->percpu_usage. */
+int cg_stats_percpu_v1(char *text, Grpc__CpuUsage *u);
 int cg_stats_blkio_add(Grpc__BlkioStatsEntry ***arr, size_t *n, uint64_t major, uint64_t minor,
                        const char *op, uint64_t value);
 Grpc__HugetlbStats *cg_stats_hugetlb_add(Grpc__CgroupStats *s, const char *size);

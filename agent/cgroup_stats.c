@@ -15,10 +15,8 @@
 #include "cleanup.h"
 #include "util.h"
 
-/* Bounds on what a file can make us allocate. */
+/* Bounds on what a file can make us allocate (the others are in cgroup_internal.h). */
 #define STATS_BUF_SIZE (64 * 1024)
-#define MEMORY_STAT_MAX 256
-#define BLKIO_ENTRIES_MAX 4096
 #define HUGETLB_SIZES_MAX 16
 
 static void *msg_new(const ProtobufCMessageDescriptor *d)

@@ -10,34 +10,39 @@
 
 #include "util.h"
 
+int cg_stats_percpu_v1(char *text, Grpc__CpuUsage *u)
+{
+        size_t n = 0;
+        for (char *p = text; *p;) {
+                p += strspn(p, " \n");
+                if (!*p)
+                        break;
+                n++;
+                p += strcspn(p, " \n");
+        }
+        if (n == 0)
+                return 0;
+        uint64_t *percpu = calloc(n, sizeof *percpu);
+        if (!percpu)
+                return -ENOMEM;
+        size_t i = 0;
+        for (char *save = NULL, *t = strtok_r(text, " \n", &save); t && i < n;
+             t = strtok_r(NULL, " \n", &save))
+                if (parse_u64(t, 10, &percpu[i]) == 0)
+                        i++;
+        u->percpu_usage = percpu;
+        u->n_percpu_usage = i;
+        return 0;
+}
+
 static int cpuacct_v1(const char *dir, Grpc__CpuUsage *u, char *buf, size_t size)
 {
         uint64_t v, user, sys;
 
         if (cg_read_u64(dir, "cpuacct.usage", &v) == 0)
                 u->total_usage = v;
-        if (cg_read(dir, "cpuacct.usage_percpu", buf, size) == 0) {
-                size_t n = 0;
-                for (char *p = buf; *p;) {
-                        p += strspn(p, " \n");
-                        if (!*p)
-                                break;
-                        n++;
-                        p += strcspn(p, " \n");
-                }
-                if (n > 0) {
-                        uint64_t *percpu = calloc(n, sizeof *percpu);
-                        if (!percpu)
-                                return -ENOMEM;
-                        size_t i = 0;
-                        for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t && i < n;
-                             t = strtok_r(NULL, " \n", &save))
-                                if (parse_u64(t, 10, &percpu[i]) == 0)
-                                        i++;
-                        u->percpu_usage = percpu;
-                        u->n_percpu_usage = i;
-                }
-        }
+        if (cg_read(dir, "cpuacct.usage_percpu", buf, size) == 0 && cg_stats_percpu_v1(buf, u) < 0)
+                return -ENOMEM;
         /* Nanoseconds where the kernel has them (4.16+), else cpuacct.stat's clock ticks. */
         if (cg_read_u64(dir, "cpuacct.usage_user", &user) == 0 &&
             cg_read_u64(dir, "cpuacct.usage_sys", &sys) == 0) {
@@ -100,8 +105,7 @@ static int memory_v1(const char *dir, Grpc__MemoryStats *m, char *buf, size_t si
         return cg_stats_memory_map(m, buf);
 }
 
-/* Lines "8:0 Read 4096", "8:0 4096" (no op) or "Total 4096" (skipped). */
-static int parse_blkio(const char *text, Grpc__BlkioStatsEntry ***arr, size_t *n)
+int cg_stats_blkio_v1_parse(const char *text, Grpc__BlkioStatsEntry ***arr, size_t *n)
 {
         char line[256];
 
@@ -156,10 +160,10 @@ static int blkio_v1(const char *dir, Grpc__BlkioStats *b, char *buf, size_t size
         for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
                 int r = 0;
                 if (cg_read(dir, kinds[i].file, buf, size) == 0)
-                        r = parse_blkio(buf, kinds[i].arr, kinds[i].n);
+                        r = cg_stats_blkio_v1_parse(buf, kinds[i].arr, kinds[i].n);
                 if (r == 0 && *kinds[i].n == 0 && kinds[i].fallback &&
                     cg_read(dir, kinds[i].fallback, buf, size) == 0)
-                        r = parse_blkio(buf, kinds[i].arr, kinds[i].n);
+                        r = cg_stats_blkio_v1_parse(buf, kinds[i].arr, kinds[i].n);
                 if (r < 0)
                         return r;
         }

@@ -71,12 +71,9 @@ static int memory_v2(const char *dir, Grpc__MemoryStats *m, char *buf, size_t si
         return cg_stats_memory_map(m, buf);
 }
 
-/* "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0", one line per device. */
-static int io_v2(const char *dir, Grpc__BlkioStats *b, char *buf, size_t size)
+int cg_stats_io_v2_parse(char *text, Grpc__BlkioStats *b)
 {
-        if (cg_read(dir, "io.stat", buf, size) < 0)
-                return 0;
-        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save)) {
                 char *tsave = NULL, *dev = strtok_r(line, " ", &tsave);
                 char *colon = dev ? strchr(dev, ':') : NULL;
@@ -115,6 +112,13 @@ static int io_v2(const char *dir, Grpc__BlkioStats *b, char *buf, size_t size)
                         return r;
         }
         return 0;
+}
+
+static int io_v2(const char *dir, Grpc__BlkioStats *b, char *buf, size_t size)
+{
+        if (cg_read(dir, "io.stat", buf, size) < 0)
+                return 0;
+        return cg_stats_io_v2_parse(buf, b);
 }
 
 int cg_stats_v2(const struct cgroup *cg, Grpc__CgroupStats *s, char *buf, size_t size)

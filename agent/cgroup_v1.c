@@ -116,8 +116,12 @@ static int memory_v1(const char *dir, const Grpc__LinuxMemory *m, struct rpc_err
         if (m->kerneltcp && (r = set_i64(dir, "memory.kmem.tcp.limit_in_bytes", m->kerneltcp,
                                          "memory.kernelTCP", e)) < 0)
                 return r;
-        /* Kata sends 0 for an unset swappiness, but with other memory settings 0 is meant. */
-        if ((r = set_u64(dir, "memory.swappiness", m->swappiness, "memory.swappiness", e)) < 0)
+        /*
+         * The Kata API cannot tell an unset swappiness from 0 (proto3, no
+         * presence), and a Kata runtime sends 0 for unset: the group keeps its
+         * parent's value, as runc does when the spec has none.
+         */
+        if (m->swappiness && (r = set_u64(dir, "memory.swappiness", m->swappiness, "memory.swappiness", e)) < 0)
                 return r;
         if (m->disableoomkiller &&
             (r = cg_set(dir, "memory.oom_control", "1", "memory.disableOOMKiller", e)) < 0)

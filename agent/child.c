@@ -7,7 +7,6 @@
  * sets, seccomp last (before the privilege drop when no_new_privs is off, since
  * installing a filter then needs CAP_SYS_ADMIN), cwd, umask, exec.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "fds.h"
 #include "status.h"
 #include "util.h"
 
@@ -140,34 +140,6 @@ static int open_terminal(const struct plan *p, int sync_fd, struct sync_msg *err
         return slave;
 }
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
-/*
- * Whatever the agent inherited without O_CLOEXEC (from a shell or a test
- * harness when it is not PID 1) must not reach the container. Marking rather
- * than closing keeps the sync socket usable for reporting a failed exec.
- */
-static int cloexec_inherited_fds(struct sync_msg *err)
-{
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-                return 0;
-        if (errno != ENOSYS && errno != EINVAL)
-                return child_fail(err, errno, GRPC_INTERNAL, "close_range: %s", strerror(errno));
-        /* Before Linux 5.11: walk the descriptor table. */
-        DIR *d = opendir("/proc/self/fd");
-        if (!d)
-                return child_fail(err, errno, GRPC_INTERNAL, "cannot list open files: %s", strerror(errno));
-        for (struct dirent *de; (de = readdir(d));) {
-                uint32_t fd;
-                if (parse_u32(de->d_name, 10, &fd) == 0 && fd > 2 && (int)fd != dirfd(d))
-                        (void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-        }
-        closedir(d);
-        return 0;
-}
-
 static int setup_stdio(const struct plan *p, int tty, struct sync_msg *err)
 {
         if (setsid() < 0)
@@ -217,8 +189,9 @@ static int setup_process(const struct plan *p, int tty, struct sync_msg *err)
         if (rlimits_apply(p->rlimits, p->n_rlimits) < 0)
                 return child_fail(err, errno, GRPC_INVALID_ARGUMENT, "cannot apply rlimits: %s", strerror(errno));
         int r = setup_stdio(p, tty, err);
-        if (r == 0)
-                r = cloexec_inherited_fds(err);
+        /* spawn.c closed what the child did not need; whatever is left must not outlive the exec. */
+        if (r == 0 && (r = fds_cloexec_all()) < 0)
+                r = child_fail(err, -r, GRPC_INTERNAL, "cannot mark descriptors close-on-exec: %s", strerror(-r));
         if (r < 0)
                 return r;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -286,16 +259,7 @@ _Noreturn void child_main(const struct plan *p, int sync_fd, bool hold)
         struct sync_msg err = { 0 };
         int tty = -1;
 
-        /*
-         * The agent blocks the signals it reads through signalfd and ignores
-         * SIGPIPE; a container process must start with neither.
-         */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void)signal(sig, SIG_DFL);
+        child_signals_default();
         /* Die with the agent rather than linger half set up (cleared again before exec). */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (wait_for(sync_fd, SYNC_GO) < 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle_config.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "devices_default.h"
@@ -128,6 +129,7 @@ static void container_discard(struct container *c)
         if (c->rootfs_mounted)
                 (void)umount2(rootfs, MNT_DETACH);
         (void)rmdir(rootfs);
+        bundle_config_remove(c->bundle);
         (void)rmdir(c->bundle);
         storage_unmount_all(&c->storages);
         container_free_hooks(c);
@@ -150,6 +152,17 @@ void container_run_hooks(struct container *c, enum hook_stage stage, const char 
         char *state = NULL;
         pid_t pid = c->init && !c->init->exited ? c->init->pid : 0;
         struct rpc_error e = { 0 };
+        if (c->hook_run) {
+                /*
+                 * One stage at a time. Only poststart can still be running here
+                 * (the container is removed meanwhile): it stops, and the
+                 * StartContainer waiting on it is answered ABORTED when the
+                 * init process is freed.
+                 */
+                log_info("container %s: stopping its running hooks for the %s stage", c->id, hook_stage_name(stage));
+                hooks_cancel(c->hook_run);
+                c->hook_run = NULL;
+        }
         if (c->hooks[stage].n == 0 || hooks_state_json(c->id, status, pid, c->bundle, &state) < 0 ||
             hooks_run(c->agent->loop, &c->hooks[stage], state, done, c, &c->hook_run) < 0) {
                 if (c->hooks[stage].n && !state)
@@ -368,6 +381,8 @@ static int create_with_plan(struct container *c, const Grpc__CreateContainerRequ
                 plan->cgroup_env = &a->cgroup_env;
                 plan->cgroup_rel = c->cgroup ? c->cgroup->path : NULL;
         }
+        if (r == 0) /* for hooks, which find it through the bundle in their state */
+                r = bundle_config_write_at(c->bundle, spec, e);
         if (r < 0)
                 return r;
 
@@ -405,6 +420,9 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
                 r = container_id_check("exec_id", req->exec_id, &e);
         if (r < 0)
                 return ttrpc_call_fail_error(call, r, &e);
+        if (sandbox_destroying())
+                return ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION,
+                                       "the sandbox is being destroyed; no new containers");
         if (container_find(a, req->container_id))
                 return ttrpc_call_fail(call, GRPC_ALREADY_EXISTS, "container `%s` already exists", req->container_id);
         if (a->n_containers >= MAX_CONTAINERS)
@@ -508,12 +526,15 @@ void container_abort_create(struct container *c)
         if (!err.code)
                 rpc_error_set(&err, GRPC_INTERNAL, -EPIPE, "the container process exited during setup (status %d)",
                               p->exit_status);
+        struct agent *a = c->agent;
         p->pending = NULL;
         list_del(&c->link);
-        c->agent->n_containers--;
+        a->n_containers--;
         container_discard(c);
         if (call)
                 (void)ttrpc_call_fail_error(call, -EINVAL, &err);
+        if (list_empty(&a->containers))
+                sandbox_containers_gone(a); /* a DestroySandbox may be waiting for this one */
 }
 
 void agent_child_exited(struct agent *a, pid_t pid, int wait_status)

@@ -53,6 +53,7 @@ struct stdio_out {
         bool watching;
         struct buf data;
         bool eof;
+        bool eof_delivered; /* a reader got the empty reply: the host has read to the end */
         struct list_head readers; /* parked ReadStdout/ReadStderr (struct stream_reader) */
 };
 
@@ -94,6 +95,7 @@ struct process {
         struct loop_timer drain_timer;
 
         struct list_head waiters; /* parked WaitProcess (struct ttrpc_call list via process_waiter) */
+        struct loop_timer reap_timer; /* container_reap_soon: forget it once waited for and drained */
         struct list_head link;    /* container->processes */
 };
 
@@ -116,6 +118,7 @@ struct container {
         bool destroying;                      /* DestroySandbox is removing it */
         struct loop_timer remove_timer;
         uint64_t remove_started_ns;
+        unsigned remove_retries;     /* cgroup checks so far: the first is immediate */
         struct list_head storages;            /* CreateContainer's storages (storage.c) */
         struct hook_list hooks[HOOK_STAGES];  /* the spec's and the guest's, by stage */
         struct hook_run *hook_run;            /* a stage's hooks running now */

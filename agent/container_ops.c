@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle_config.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "log.h"
@@ -38,12 +39,27 @@ int container_signal(struct container *c, const char *exec_id, int sig, struct r
                                              strerror(-r))
                              : 0;
         }
-        /* Every process of the container: the cgroup knows them all, even untracked descendants. */
-        if (c->cgroup)
-                (void)cgroup_kill_all(c->cgroup, sig, NULL);
-        struct list_head *pos, *tmp;
-        list_for_each_safe(pos, tmp, &c->processes)
-                (void)process_signal(list_entry(pos, struct process, link), sig);
+        /*
+         * As Kata's agent does: PID 1 of a namespace ignores signals it has no
+         * handler for, so a SIGTERM its init does not catch becomes SIGKILL —
+         * or a stop would sit out the runtime's whole grace period.
+         */
+        if (sig == SIGTERM && c->init && !c->init->exited && !process_catches(c->init, SIGTERM)) {
+                log_info("container %s: its init does not handle SIGTERM; sending SIGKILL", c->id);
+                sig = SIGKILL;
+        }
+        /*
+         * Every process of the container: the cgroup knows them all, even
+         * untracked descendants, and each gets the signal once. Without a
+         * usable cgroup, the processes the agent tracks.
+         */
+        if (c->cgroup && cgroup_kill_all(c->cgroup, sig, NULL) == 0)
+                ;
+        else {
+                struct list_head *pos, *tmp;
+                list_for_each_safe(pos, tmp, &c->processes)
+                        (void)process_signal(list_entry(pos, struct process, link), sig);
+        }
         /* A frozen process cannot die: thaw it (runc does the same). */
         if (sig == SIGKILL && c->state == CONTAINER_PAUSED && c->cgroup) {
                 (void)cgroup_freeze(c->cgroup, false, NULL, NULL);
@@ -72,7 +88,18 @@ int container_update(struct container *c, const Grpc__LinuxResources *res, struc
 {
         if (!c->cgroup)
                 return rpc_error_set(e, GRPC_UNIMPLEMENTED, -ENOTSUP, "this guest has no cgroups to update");
-        return cgroup_apply(c->cgroup, res, e);
+        if (!res)
+                return 0;
+        /*
+         * Device rules are set once, at create, with the defaults every
+         * container needs: a Kata runtime resends the spec's rules on update,
+         * and applying them alone would replace (v2) or pile onto (v1) those.
+         * Kata's agent leaves devices out of updates the same way.
+         */
+        Grpc__LinuxResources without_devices = *res;
+        without_devices.n_devices = 0;
+        without_devices.devices = NULL;
+        return cgroup_apply(c->cgroup, &without_devices, e);
 }
 
 int container_stats(struct container *c, Grpc__StatsContainerResponse **ret, struct rpc_error *e)
@@ -133,6 +160,7 @@ void container_destroy(struct container *c)
         if (c->rootfs_mounted && umount2(rootfs, MNT_DETACH) < 0)
                 log_warn_errno(-errno, "container %s: cannot unmount %s", c->id, rootfs);
         (void)rmdir(rootfs);
+        bundle_config_remove(c->bundle);
         (void)rmdir(c->bundle);
         storage_unmount_all(&c->storages);
         container_free_hooks(c);
@@ -190,7 +218,8 @@ static void on_remove_retry(struct loop_timer *t)
                 return;
         }
         (void)cgroup_kill_all(c->cgroup, SIGKILL, NULL);
-        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now + CGROUP_RETRY_MAX_NS, on_remove_retry, c);
+        uint64_t delay = c->remove_retries++ == 0 ? CGROUP_RETRY_FIRST_NS : CGROUP_RETRY_MAX_NS;
+        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now + delay, on_remove_retry, c);
 }
 
 void container_maybe_finish_remove(struct container *c)
@@ -198,7 +227,13 @@ void container_maybe_finish_remove(struct container *c)
         if (!(c->removing || c->destroying) || !all_exited(c))
                 return;
         loop_timer_disarm(c->agent->loop, &c->remove_timer);
-        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns() + CGROUP_RETRY_FIRST_NS, on_remove_retry, c);
+        /*
+         * On the next loop iteration (not here: this may run inside the exit
+         * handling of one of its processes). Usually the group is empty by
+         * then; stragglers get 5 ms, then 500 ms at a time.
+         */
+        c->remove_retries = 0;
+        (void)loop_timer_arm(c->agent->loop, &c->remove_timer, now_ns(), on_remove_retry, c);
 }
 
 /* DestroySandbox: every container goes the way of RemoveContainer, without a caller of its own. */
@@ -256,16 +291,32 @@ int container_remove(struct container *c, struct ttrpc_call *call, uint32_t time
         return TTRPC_PARKED;
 }
 
-static bool stream_done(const struct stdio_out *s)
+/*
+ * Read to the end by the host: the empty reply that means EOF was delivered,
+ * not merely reached — a reader that got the last data asks once more, and
+ * must find the process still there. (A terminal's stderr is never read.)
+ */
+static bool stream_done(const struct process *p, const struct stdio_out *s)
 {
-        return (s->eof || s->fd < 0) && buf_len(&s->data) == 0 && list_empty(&s->readers);
+        return (s->eof_delivered || (s == &p->err && p->terminal)) && list_empty(&s->readers);
+}
+
+static void on_reap_timer(struct loop_timer *t)
+{
+        container_reap_process(t->data);
+}
+
+void container_reap_soon(struct process *p)
+{
+        if (!p->is_init)
+                (void)loop_timer_arm(p->container->agent->loop, &p->reap_timer, now_ns(), on_reap_timer, p);
 }
 
 void container_reap_process(struct process *p)
 {
         struct container *c = p->container;
         /* Kept until its status was taken and its output read to the end; the init stays with the container. */
-        if (p->is_init || !p->exited || !p->waited || !stream_done(&p->out) || !stream_done(&p->err))
+        if (p->is_init || !p->exited || !p->waited || !stream_done(p, &p->out) || !stream_done(p, &p->err))
                 return;
         list_del(&p->link);
         c->n_processes--;

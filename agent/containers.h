@@ -31,6 +31,12 @@ void container_abort_create(struct container *c);
 void container_maybe_finish_remove(struct container *c);
 /* Frees an exec'd process once nobody can still ask about it. */
 void container_reap_process(struct process *p);
+/*
+ * The same from an event handler (an exit answering parked WaitProcess, EOF
+ * handed to parked readers): checked on the next loop iteration, when
+ * nothing up the stack still uses the process.
+ */
+void container_reap_soon(struct process *p);
 /* Removes a container at once (its processes are gone or will be killed); answers nothing. */
 void container_destroy(struct container *c);
 /* Kill and remove once empty, answering nobody (DestroySandbox). */
@@ -45,8 +51,10 @@ void container_run_hooks(struct container *c, enum hook_stage stage, const char 
 
 /* sandbox.c */
 const char *sandbox_guest_hook_path(const struct agent *a); /* NULL without one */
-int sandbox_pidns_fd(struct agent *a);
-const char *sandbox_id(const struct agent *a); /* "" without a sandbox */        /* a new fd of the shared PID namespace, or -1 */
+int sandbox_pidns_fd(struct agent *a);         /* a new fd of the shared PID namespace, or -1 */
+const char *sandbox_id(const struct agent *a); /* "" without a sandbox */
+/* A DestroySandbox is waiting for the containers to go: no new ones until it is done. */
+bool sandbox_destroying(void);
 bool sandbox_child_exited(struct agent *a, pid_t pid);
 /* The last container is gone: a DestroySandbox waiting for that can finish. */
 void sandbox_containers_gone(struct agent *a);

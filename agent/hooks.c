@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fds.h"
 #include "hooks.h"
 #include "json.h"
 #include "log.h"
@@ -31,6 +32,11 @@ static const char *const stage_dirs[HOOK_STAGES] = {
         [HOOK_PRESTART] = "prestart", [HOOK_CREATE_RUNTIME] = "createRuntime",
         [HOOK_POSTSTART] = "poststart", [HOOK_POSTSTOP] = "poststop",
 };
+
+const char *hook_stage_name(enum hook_stage stage)
+{
+        return stage_dirs[stage];
+}
 
 /* The runs in progress, for the SIGCHLD reaper. */
 static struct list_head running = LIST_HEAD_INIT(running);
@@ -81,27 +87,37 @@ static int cmp_names(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Kata's guest hooks: executables in <dir>/<stage>/, by name. */
+/*
+ * Kata's guest hooks: executables in <dir>/<stage>/, in name order. All names
+ * are read and sorted before any is taken, so which hooks run never depends
+ * on directory order; more than fit is an error, not a silent cut.
+ */
 static int add_guest_hooks(struct hook_list *l, const char *dir, enum hook_stage stage)
 {
         char path[512];
-        char *names[HOOKS_MAX];
+        char *names[HOOKS_MAX + 1];
         size_t n = 0;
+        int r = 0;
         snprintf(path, sizeof path, "%s/%s", dir, stage_dirs[stage]);
         _cleanup_closedir_ DIR *d = opendir(path);
         struct dirent *de;
-        while (d && (de = readdir(d)) && n < HOOKS_MAX) {
+        while (d && (de = readdir(d))) {
                 char full[768];
                 struct stat st;
                 snprintf(full, sizeof full, "%s/%s", path, de->d_name);
                 if (de->d_name[0] == '.' || stat(full, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
                         continue;
-                if (!(names[n] = strdup(full)))
+                if (l->n + n == HOOKS_MAX) {
+                        r = -E2BIG;
                         break;
+                }
+                if (!(names[n] = strdup(full))) {
+                        r = -ENOMEM;
+                        break;
+                }
                 n++;
         }
         qsort(names, n, sizeof *names, cmp_names);
-        int r = 0;
         for (size_t i = 0; i < n; i++) {
                 if (r == 0)
                         r = add_hook(l, names[i], NULL, 0, NULL, 0, 0);
@@ -212,12 +228,7 @@ static void on_timeout(struct loop_timer *t)
 
 static _Noreturn void exec_hook(const struct hook *h, int state_fd)
 {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void)signal(sig, SIG_DFL);
+        child_signals_default();
         int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         dup2(state_fd, STDIN_FILENO);
         if (devnull >= 0) {

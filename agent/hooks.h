@@ -13,6 +13,9 @@
 /* The stages run in the guest's namespace (createContainer/startContainer hooks are not supported). */
 enum hook_stage { HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_POSTSTART, HOOK_POSTSTOP, HOOK_STAGES };
 
+/* The stage's name as OCI spells it ("prestart", "createRuntime", …). */
+const char *hook_stage_name(enum hook_stage stage);
+
 struct hook {
         char *path;
         char **args; /* NULL-terminated, owned */

@@ -100,6 +100,10 @@ static int plan_idmap(struct idmap_plan *m, Grpc__LinuxIDMapping *const *maps, s
                                    maps[i]->containerid, maps[i]->hostid, maps[i]->size);
                 m->len += (size_t)len;
         }
+        /* The kernel takes a map in one write of less than a page (and at most 340 lines). */
+        if (m->len >= 4096)
+                return bad(e, "the %s mappings take %zu bytes written out; the kernel accepts at most 4095",
+                           what, m->len);
         return 0;
 }
 
@@ -213,7 +217,7 @@ static int plan_devices(struct plan *p, const Grpc__Linux *linux, struct rpc_err
         return 0;
 }
 
-/* Only sysctls that a container's own namespaces scope can be set from a spec. */
+/* Only sysctls that a container's namespaces (or, for net.*, its pod's) scope can be set from a spec. */
 static bool sysctl_namespaced(const char *key, const struct plan *p)
 {
         static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
@@ -224,8 +228,14 @@ static bool sysctl_namespaced(const char *key, const struct plan *p)
                         return p->ns[NS_IPC].present;
         if (startswith(key, "fs.mqueue."))
                 return p->ns[NS_IPC].present;
+        /*
+         * Without a network namespace of its own a container shares the
+         * guest's, which in a VM is the pod's: a Kata runtime strips the
+         * network namespace from every spec it sends, and pod sysctls such as
+         * net.ipv4.ip_unprivileged_port_start must still apply.
+         */
         if (startswith(key, "net."))
-                return p->ns[NS_NET].present;
+                return true;
         if (streq(key, "kernel.hostname") || streq(key, "kernel.domainname"))
                 return p->ns[NS_UTS].present;
         return false;
@@ -246,7 +256,7 @@ static int plan_sysctls(struct plan *p, const Grpc__Linux *linux, struct rpc_err
                 if (!sysctl_namespaced(key, p))
                         return bad(e, "sysctl `%.200s` is not namespaced for this container "
                                       "(kernel.msg*/sem/shm*, fs.mqueue.* with an ipc namespace, "
-                                      "net.* with a network namespace)", key);
+                                      "net.*)", key);
                 struct sysctl_plan *s = &p->sysctls[p->n_sysctls++];
                 int len = snprintf(s->path, sizeof s->path, "/proc/sys/%s", key);
                 for (int k = 10; k < len; k++)

@@ -24,7 +24,7 @@
 #define PLAN_MAX_GROUPS 64
 #define PLAN_MAX_ARGS 4096
 #define PLAN_MAX_ENV 4096
-#define PLAN_MAX_IDMAP 340 /* what the kernel accepts in one uid_map write */
+#define PLAN_MAX_IDMAP 340 /* lines the kernel accepts in a uid_map (which must also be < 4096 bytes) */
 
 enum ns_type {
         NS_USER, /* joined first: the others may belong to it */

@@ -19,7 +19,9 @@ static char **strv_view(char *const *v, size_t n)
         char **a = calloc(n + 1, sizeof *a);
         if (!a)
                 return NULL;
-        memcpy(a, v, n * sizeof *a);
+        /* An empty repeated field is NULL, and memcpy from NULL is undefined even for 0 bytes. */
+        if (n)
+                memcpy(a, v, n * sizeof *a);
         return a;
 }
 

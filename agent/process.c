@@ -18,9 +18,11 @@
 #include "agent.pb-c.h"
 #include "child.h"
 #include "cleanup.h"
+#include "containers.h"
 #include "log.h"
 #include "parked.h"
 #include "process.h"
+#include "util.h"
 #include "spawn.h"
 
 struct process *process_new(struct container *c, const char *exec_id, bool is_init, bool terminal)
@@ -63,7 +65,8 @@ void process_free(struct process *p)
                 p->pending = NULL;
         }
         parked_fail_all(&p->waiters, GRPC_NOT_FOUND, "the process was removed before it exited");
-        stdio_free(p);
+        stdio_free(p); /* may ask for a reap (parked readers get EOF): disarmed just below */
+        loop_timer_disarm(p->container->agent->loop, &p->reap_timer);
         close_and_reset(&p->pidfd);
         free(p);
 }
@@ -212,9 +215,29 @@ void process_on_exit(struct process *p, int wait_status)
                 Grpc__WaitProcessResponse resp = GRPC__WAIT_PROCESS_RESPONSE__INIT;
                 resp.status = p->exit_status;
                 (void)ttrpc_call_reply(call, &resp.base);
+                p->waited = true;
         }
         stdio_start_drain(p);
+        container_reap_soon(p);
         container_process_event(p, PROCESS_EXITED);
+}
+
+bool process_catches(const struct process *p, int sig)
+{
+        char path[64], line[128];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof line, f)) {
+                uint64_t mask;
+                const char *v = startswith(line, "SigCgt:");
+                if (!v)
+                        continue;
+                strstrip_trailing(line);
+                if (parse_u64(v + strspn(v, " \t"), 16, &mask) < 0)
+                        break;
+                return mask & (UINT64_C(1) << (sig - 1));
+        }
+        return true; /* unknown: leave the signal as it was asked for */
 }
 
 int process_signal(struct process *p, int sig)

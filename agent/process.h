@@ -29,6 +29,8 @@ int process_attach(struct process *p, pid_t pid, int pidfd, int sync_fd, int std
 int process_start(struct process *p);
 
 void process_on_exit(struct process *p, int wait_status);
+/* Whether the process has a handler for sig (SigCgt in /proc/<pid>/status); true when unknown. */
+bool process_catches(const struct process *p, int sig);
 int process_signal(struct process *p, int sig);
 /* WaitProcess: answers now if it has exited, else parks. */
 int process_wait(struct process *p, struct ttrpc_call *call);

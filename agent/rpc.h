@@ -10,11 +10,11 @@
         int name(struct ttrpc_call *call, const ProtobufCMessage *request, void *userdata)
 
 /*
- * Container and exec ids are fields 1 and 2 of every request that names a
- * process. Answers INVALID_ARGUMENT (returning TTRPC_DONE) when one holds a
- * NUL byte, which the decoded string would silently drop; else returns -1.
+ * Answers INVALID_ARGUMENT (returning TTRPC_DONE) when a top-level string
+ * field of the request — a container or exec id, a sandbox id — holds a NUL
+ * byte, which the decoded C string would silently cut at; else returns -1.
  */
-int rpc_reject_nul_ids(struct ttrpc_call *call);
+int rpc_reject_nul_strings(struct ttrpc_call *call, const ProtobufCMessage *request);
 
 /* rpc_health.c */
 RPC_HANDLER(rpc_health_check);

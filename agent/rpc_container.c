@@ -9,22 +9,22 @@
 #include "process.h"
 #include "rpc.h"
 
-int rpc_reject_nul_ids(struct ttrpc_call *call)
+int rpc_reject_nul_strings(struct ttrpc_call *call, const ProtobufCMessage *request)
 {
         const uint8_t *data;
         size_t len;
         ttrpc_call_payload(call, &data, &len);
-        for (uint32_t field = 1; field <= 2; field++)
-                if (pb_field_has_nul(data, len, field))
-                        return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "%s contains a NUL byte",
-                                               field == 1 ? "container_id" : "exec_id");
+        const ProtobufCFieldDescriptor *f = pb_string_with_nul(data, len, request->descriptor);
+        if (f)
+                return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "%s contains a NUL byte", f->name);
         return -1;
 }
 
 /* Looks up a container; answers NOT_FOUND (and returns NULL) when there is none. */
-static struct container *find_or_fail(struct agent *a, struct ttrpc_call *call, const char *id, int *ret)
+static struct container *find_or_fail(struct agent *a, struct ttrpc_call *call, const ProtobufCMessage *request,
+                                      const char *id, int *ret)
 {
-        if ((*ret = rpc_reject_nul_ids(call)) >= 0)
+        if ((*ret = rpc_reject_nul_strings(call, request)) >= 0)
                 return NULL;
         struct container *c = id ? container_find(a, id) : NULL;
         if (!c)
@@ -34,13 +34,13 @@ static struct container *find_or_fail(struct agent *a, struct ttrpc_call *call, 
 
 #define LOOKUP(id)                                                   \
         int lookup_r_;                                               \
-        struct container *c = find_or_fail(userdata, call, (id), &lookup_r_); \
+        struct container *c = find_or_fail(userdata, call, request, (id), &lookup_r_); \
         if (!c)                                                      \
                 return lookup_r_
 
 RPC_HANDLER(rpc_create_container)
 {
-        int r = rpc_reject_nul_ids(call);
+        int r = rpc_reject_nul_strings(call, request);
         if (r >= 0)
                 return r;
         return container_create(userdata, call, (const Grpc__CreateContainerRequest *)request);
@@ -92,7 +92,8 @@ RPC_HANDLER(rpc_wait_process)
         return r;
 }
 
-static int pause_resume(void *userdata, struct ttrpc_call *call, const char *id, bool pause)
+static int pause_resume(void *userdata, struct ttrpc_call *call, const ProtobufCMessage *request, const char *id,
+                        bool pause)
 {
         struct rpc_error e = { 0 };
         LOOKUP(id);
@@ -102,12 +103,14 @@ static int pause_resume(void *userdata, struct ttrpc_call *call, const char *id,
 
 RPC_HANDLER(rpc_pause_container)
 {
-        return pause_resume(userdata, call, ((const Grpc__PauseContainerRequest *)request)->container_id, true);
+        return pause_resume(userdata, call, request, ((const Grpc__PauseContainerRequest *)request)->container_id,
+                            true);
 }
 
 RPC_HANDLER(rpc_resume_container)
 {
-        return pause_resume(userdata, call, ((const Grpc__ResumeContainerRequest *)request)->container_id, false);
+        return pause_resume(userdata, call, request, ((const Grpc__ResumeContainerRequest *)request)->container_id,
+                            false);
 }
 
 RPC_HANDLER(rpc_update_container)

@@ -11,10 +11,10 @@
 /* One ReadStdout is bounded: a bigger `len` is served in pieces, as the runtime loops anyway. */
 #define READ_MAX (1u << 20)
 
-static struct process *find_process(struct agent *a, struct ttrpc_call *call, const char *cid, const char *eid,
-                                    int *ret)
+static struct process *find_process(struct agent *a, struct ttrpc_call *call, const ProtobufCMessage *request,
+                                    const char *cid, const char *eid, int *ret)
 {
-        if ((*ret = rpc_reject_nul_ids(call)) >= 0)
+        if ((*ret = rpc_reject_nul_strings(call, request)) >= 0)
                 return NULL;
         struct container *c = cid ? container_find(a, cid) : NULL;
         struct process *p = c ? container_process(c, eid) : NULL;
@@ -30,7 +30,7 @@ static int read_stream(void *userdata, struct ttrpc_call *call, const ProtobufCM
 {
         const Grpc__ReadStreamRequest *req = (const Grpc__ReadStreamRequest *)request;
         int r;
-        struct process *p = find_process(userdata, call, req->container_id, req->exec_id, &r);
+        struct process *p = find_process(userdata, call, request, req->container_id, req->exec_id, &r);
         if (!p)
                 return r;
         if (err && p->terminal)
@@ -57,7 +57,7 @@ RPC_HANDLER(rpc_write_stdin)
 {
         const Grpc__WriteStreamRequest *req = (const Grpc__WriteStreamRequest *)request;
         int r;
-        struct process *p = find_process(userdata, call, req->container_id, req->exec_id, &r);
+        struct process *p = find_process(userdata, call, request, req->container_id, req->exec_id, &r);
         if (!p)
                 return r;
         return stdio_write(p, call, req->data.data, req->data.len);
@@ -67,7 +67,7 @@ RPC_HANDLER(rpc_close_stdin)
 {
         const Grpc__CloseStdinRequest *req = (const Grpc__CloseStdinRequest *)request;
         int r;
-        struct process *p = find_process(userdata, call, req->container_id, req->exec_id, &r);
+        struct process *p = find_process(userdata, call, request, req->container_id, req->exec_id, &r);
         if (!p)
                 return r;
         (void)stdio_close_stdin(p);
@@ -78,7 +78,7 @@ RPC_HANDLER(rpc_tty_win_resize)
 {
         const Grpc__TtyWinResizeRequest *req = (const Grpc__TtyWinResizeRequest *)request;
         int r;
-        struct process *p = find_process(userdata, call, req->container_id, req->exec_id, &r);
+        struct process *p = find_process(userdata, call, request, req->container_id, req->exec_id, &r);
         if (!p)
                 return r;
         if (req->row > 0xffff || req->column > 0xffff)

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "containers.h"
+#include "fds.h"
 #include "log.h"
 #include "rpc.h"
 #include "storage.h"
@@ -27,6 +28,7 @@
 
 #define DNS_MAX_ENTRIES 64
 #define DNS_ENTRY_MAX 512
+#define SANDBOX_MAX_STORAGES 64
 
 struct sandbox {
         char id[CONTAINER_ID_MAX + 1];
@@ -70,6 +72,7 @@ bool sandbox_child_exited(struct agent *a, pid_t pid)
 static _Noreturn void pidns_holder_main(void)
 {
         sigset_t chld;
+        (void)fds_close_except(NULL, 0); /* it holds nothing of the agent's (see fds.h) */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         (void)prctl(PR_SET_NAME, "kinglet-pidns", 0, 0, 0);
         sigemptyset(&chld);
@@ -141,9 +144,8 @@ static int reset_container_base(const char *base, struct rpc_error *e)
         return 0;
 }
 
-static int write_resolv_conf(struct agent *a, char *const *dns, size_t n, struct rpc_error *e)
+static int check_dns(char *const *dns, size_t n, struct rpc_error *e)
 {
-        char dir[256], path[300];
         if (n > DNS_MAX_ENTRIES)
                 return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -E2BIG, "more than %d dns entries", DNS_MAX_ENTRIES);
         for (size_t i = 0; i < n; i++)
@@ -151,6 +153,12 @@ static int write_resolv_conf(struct agent *a, char *const *dns, size_t n, struct
                         return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
                                              "dns entry `%.64s` is longer than %d bytes or spans lines", dns[i],
                                              DNS_ENTRY_MAX);
+        return 0;
+}
+
+static int write_resolv_conf(struct agent *a, char *const *dns, size_t n, struct rpc_error *e)
+{
+        char dir[256], path[300];
         snprintf(dir, sizeof dir, "%s/sandbox", a->container_base);
         snprintf(path, sizeof path, "%s/resolv.conf", dir);
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -186,8 +194,16 @@ RPC_HANDLER(rpc_create_sandbox)
         struct rpc_error e = { 0 };
         int r = 0;
 
+        if ((r = rpc_reject_nul_strings(call, request)) >= 0)
+                return r;
         if (a->sandbox)
                 return ttrpc_call_fail(call, GRPC_ALREADY_EXISTS, "sandbox `%s` already exists", a->sandbox->id);
+        /* Everything is checked before anything changes: a refused request leaves the guest as it was. */
+        if (req->n_storages > SANDBOX_MAX_STORAGES)
+                return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "%zu storages; at most %d", req->n_storages,
+                                       SANDBOX_MAX_STORAGES);
+        if ((r = check_dns(req->dns, req->n_dns, &e)) < 0)
+                return ttrpc_call_fail_error(call, r, &e);
         if (req->sandbox_id && *req->sandbox_id && (r = container_id_check("sandbox_id", req->sandbox_id, &e)) < 0)
                 return ttrpc_call_fail_error(call, r, &e);
         if (req->hostname && strlen(req->hostname) > 64)
@@ -223,6 +239,11 @@ RPC_HANDLER(rpc_create_sandbox)
 }
 
 static struct ttrpc_call *destroying; /* the DestroySandbox waiting for its containers */
+
+bool sandbox_destroying(void)
+{
+        return destroying != NULL;
+}
 
 static void destroy_cancel(struct ttrpc_call *call, void *data, int reason)
 {

@@ -14,6 +14,7 @@
 
 #include "child.h"
 #include "cleanup.h"
+#include "fds.h"
 #include "util.h"
 
 static int own_pidns_fd = -1;
@@ -76,7 +77,17 @@ int spawn_child(const struct spawn_request *req, pid_t *ret_pid, int *ret_pidfd,
         pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
         int clone_errno = errno;
         if (pid == 0) {
-                close(sv[0]);
+                /* Only what the plan names, and the sync socket (see fds.h). */
+                int keep[NS_COUNT + 5], n = 0;
+                keep[n++] = sv[1];
+                keep[n++] = p->root_fd;
+                keep[n++] = p->stdin_fd;
+                keep[n++] = p->stdout_fd;
+                keep[n++] = p->stderr_fd;
+                for (int i = 0; i < NS_COUNT; i++)
+                        keep[n++] = p->ns[i].fd;
+                if (fds_close_except(keep, (size_t)n) < 0)
+                        _exit(CHILD_EXIT_SETUP); /* seen as a setup failure: the socket says nothing */
                 child_main(p, sv[1], req->hold);
         }
         if (pidns >= 0 && own_pidns_fd >= 0)

@@ -17,6 +17,7 @@
 
 #include "agent.pb-c.h"
 #include "cleanup.h"
+#include "containers.h"
 #include "parked.h"
 #include "process.h"
 #include "util.h"
@@ -43,6 +44,8 @@ static void reply_data(struct stdio_out *s, struct ttrpc_call *call, size_t want
         resp.data.len = n;
         (void)ttrpc_call_reply(call, &resp.base);
         buf_consume(&s->data, n);
+        if (n == 0 && s->eof)
+                s->eof_delivered = true;
 }
 
 static void set_watching(struct stdio_out *s, bool on)
@@ -69,9 +72,14 @@ static void serve_readers(struct stdio_out *s)
 {
         size_t want;
         struct ttrpc_call *call;
-        while ((buf_len(&s->data) > 0 || s->eof) && (call = parked_take(&s->readers, &want)))
+        bool answered = false;
+        while ((buf_len(&s->data) > 0 || s->eof) && (call = parked_take(&s->readers, &want))) {
                 reply_data(s, call, want); /* empty data = EOF, as the Kata runtime reads it */
+                answered = true;
+        }
         buf_trim(&s->data, 0);
+        if (answered && s->eof_delivered)
+                container_reap_soon(s->proc); /* that may have been the last thing it was kept for */
         if (!s->eof && buf_len(&s->data) < s->proc->stdio_cap)
                 set_watching(s, true);
 }
@@ -83,9 +91,18 @@ static void on_output(struct loop_watch *w, uint32_t events)
         (void)events;
 
         while (buf_len(&s->data) < cap) {
-                size_t want = MIN((size_t)READ_CHUNK, cap - buf_len(&s->data));
+                /*
+                 * Grow by doubling from 4 KiB (the buffer is freed whenever
+                 * it drains): an EOF or a short line then costs a small
+                 * allocation, not a 64 KiB one, which musl maps and unmaps
+                 * (TLB shootdowns on every core).
+                 */
+                size_t want = buf_room(&s->data) ? buf_room(&s->data)
+                                                 : MIN((size_t)READ_CHUNK, MAX(buf_len(&s->data), (size_t)1));
+                want = MIN(want, cap - buf_len(&s->data));
                 if (buf_reserve(&s->data, want, cap) < 0)
                         break;
+                want = MIN(buf_room(&s->data), cap - buf_len(&s->data));
                 ssize_t n = read(s->fd, buf_tail(&s->data), want);
                 if (n > 0) {
                         buf_commit(&s->data, (size_t)n);

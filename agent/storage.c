@@ -121,6 +121,19 @@ static const struct storage_handler handlers[] = {
 
 const char *const storage_drivers[] = { "ephemeral", "local", "bind", NULL };
 
+/* True when some component of the path is "..". */
+static bool has_dotdot(const char *path)
+{
+        for (const char *c = path; *c;) {
+                size_t len = strcspn(c, "/");
+                if (len == 2 && c[0] == '.' && c[1] == '.')
+                        return true;
+                c += len;
+                c += strspn(c, "/");
+        }
+        return false;
+}
+
 int storage_mount(const Grpc__Storage *s, struct list_head *list, struct rpc_error *e)
 {
         const struct storage_handler *h = NULL;
@@ -131,7 +144,7 @@ int storage_mount(const Grpc__Storage *s, struct list_head *list, struct rpc_err
                 return rpc_error_set(e, GRPC_UNIMPLEMENTED, -EOPNOTSUPP, "storage driver `%.64s` is not supported here",
                                      s->driver ? s->driver : "");
         const char *mp = s->mount_point;
-        if (!mp || mp[0] != '/' || strstr(mp, "/../") || strlen(mp) >= sizeof((struct mounted_storage *)0)->mount_point)
+        if (!mp || mp[0] != '/' || has_dotdot(mp) || strlen(mp) >= sizeof((struct mounted_storage *)0)->mount_point)
                 return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL, "storage mount point `%.200s` must be an "
                                      "absolute path without ..", mp ? mp : "");
         struct mounted_storage *m = calloc(1, sizeof *m);

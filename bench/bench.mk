@@ -2,11 +2,18 @@
 #
 #   make bench   binary size, idle RSS and grpc.Health/Check throughput and
 #                latency of $(BUILD)/kinglet-agent next to containerd's Go ttrpc
-#                server, as one table (also written to $(BUILD)/bench/results.md)
+#                server; container lifecycle and exec times next to crun and
+#                runc, RSS per live container and a leak soak (as root). Two
+#                tables, also written to $(BUILD)/bench/results.md
 #
 #   BENCH_SECONDS=5      measured seconds per load run (plus BENCH_WARMUP=1)
 #   BENCH_CLIENTS="1 16" concurrent connections, one run each per round
 #   BENCH_ROUNDS=3       rounds; the table shows each server's median round
+#   BENCH_CT=1           0 skips the container benchmarks
+#   BENCH_CT_RUNS=200    timed lifecycles per runtime (BENCH_CT_EXEC_RUNS: execs,
+#                        1.5x that), over BENCH_CT_ROUNDS=4 interleaved rounds
+#   BENCH_CT_DENSITY=100 live containers for RSS per container
+#   BENCH_CT_SOAK=1000   create/start/wait/remove cycles of the leak soak
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -15,6 +22,13 @@ BENCH_SECONDS ?= 5
 BENCH_WARMUP ?= 1
 BENCH_CLIENTS ?= 1 16
 BENCH_ROUNDS ?= 3
+BENCH_CT ?= 1
+BENCH_CT_RUNS ?= 200
+# Empty: bench/run.sh takes 1.5 x BENCH_CT_RUNS.
+BENCH_CT_EXEC_RUNS ?=
+BENCH_CT_ROUNDS ?= 4
+BENCH_CT_DENSITY ?= 100
+BENCH_CT_SOAK ?= 1000
 
 BENCH_LOAD := $(BUILD)/bench/ttrpc-load
 BENCH_CT := $(BUILD)/bench/ct-bench
@@ -56,4 +70,7 @@ bench-bins: $(BENCH_LOAD) $(BENCH_GO_SERVER) $(BENCH_CT)
 
 bench: all bench-bins
 	$(Q)BENCH_SECONDS="$(BENCH_SECONDS)" BENCH_WARMUP="$(BENCH_WARMUP)" \
-		BENCH_CLIENTS="$(BENCH_CLIENTS)" BENCH_ROUNDS="$(BENCH_ROUNDS)" sh bench/run.sh $(BUILD)
+		BENCH_CLIENTS="$(BENCH_CLIENTS)" BENCH_ROUNDS="$(BENCH_ROUNDS)" \
+		BENCH_CT="$(BENCH_CT)" BENCH_CT_RUNS="$(BENCH_CT_RUNS)" BENCH_CT_EXEC_RUNS="$(BENCH_CT_EXEC_RUNS)" \
+		BENCH_CT_ROUNDS="$(BENCH_CT_ROUNDS)" BENCH_CT_DENSITY="$(BENCH_CT_DENSITY)" \
+		BENCH_CT_SOAK="$(BENCH_CT_SOAK)" sh bench/run.sh $(BUILD)

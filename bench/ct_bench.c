@@ -4,16 +4,22 @@
  * small tools bench/ct_peers.sh needs to time crun and runc the same way.
  *
  *   ct-bench lifecycle --addr A --rootfs R --runs N [--warmup W] [--tag T] [--samples F]
+ *                      [--agent-pid P]
  *   ct-bench exec      --addr A --rootfs R --runs N [--warmup W] [--tag T] [--samples F]
  *                      [--agent-pid P]
  *   ct-bench density   --addr A --rootfs R --count N --agent-pid P [--tag T]
  *   ct-bench soak      --addr A --rootfs R --cycles N --agent-pid P [--tag T]
  *   ct-bench time-cmd  --runs N [--warmup W] [--samples F] -- COMMAND [ARG...]
  *   ct-bench stats     [--columns NAME,NAME...] FILE...
+ *   ct-bench probe     --addr A --rootfs R [--tag T] -- COMMAND [ARG...]
  *   ct-bench rootfs    DIR
  *   ct-bench ns-exec   COMMAND [ARG...]
  *
  * Every measuring subcommand prints one line of key=value pairs on stdout.
+ * cpu_us is the CPU time (user + system) per measured run of everything
+ * doing the work: for the agent (with --agent-pid) the agent and the
+ * container processes it reaped; for time-cmd the command and whatever it
+ * reaped (crun and the container). The client's own CPU is in neither.
  * Times are wall-clock (CLOCK_MONOTONIC) per operation, from the client side:
  * for the agent, the ttrpc round trips of each RPC; for time-cmd, spawning the
  * command, its whole run and reaping it. --samples appends every measured
@@ -44,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -85,6 +92,9 @@ struct options {
 
 static const char *prog_cmd = "ct-bench";
 
+static void remove_live(void);
+
+/* Says why, removes the containers this run made, exits 1. */
 static _Noreturn void die(const char *fmt, ...) _printf_(1, 2);
 static _Noreturn void die(const char *fmt, ...)
 {
@@ -94,6 +104,7 @@ static _Noreturn void die(const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
         va_end(ap);
+        remove_live();
         exit(1);
 }
 
@@ -101,12 +112,14 @@ static void usage(FILE *out)
 {
         fputs("Usage:\n"
               "  ct-bench lifecycle --addr A --rootfs R --runs N [--warmup W] [--tag T] [--samples F]\n"
+              "                     [--agent-pid P]\n"
               "  ct-bench exec      --addr A --rootfs R --runs N [--warmup W] [--tag T] [--samples F]\n"
               "                     [--agent-pid P]\n"
               "  ct-bench density   --addr A --rootfs R --count N --agent-pid P [--tag T]\n"
               "  ct-bench soak      --addr A --rootfs R --cycles N --agent-pid P [--tag T]\n"
               "  ct-bench time-cmd  --runs N [--warmup W] [--samples F] -- COMMAND [ARG...]\n"
               "  ct-bench stats     [--columns NAME,NAME...] FILE...\n"
+              "  ct-bench probe     --addr A --rootfs R [--tag T] -- COMMAND [ARG...]\n"
               "  ct-bench rootfs    DIR\n"
               "  ct-bench ns-exec   COMMAND [ARG...]\n"
               "\n"
@@ -117,9 +130,16 @@ static void usage(FILE *out)
               "           mounts, cgroups, children and bundles before and after.\n"
               "time-cmd:  runs a command N times (stdin and stdout /dev/null), timing each.\n"
               "stats:     median and p99 of sample files written with --samples.\n"
+              "probe:     runs COMMAND in the benchmark's spec and prints its stdout.\n"
               "rootfs:    builds the busybox rootfs (tests/support/rootfs.c) in DIR.\n"
               "ns-exec:   runs a command in a private mount namespace with a tmpfs on\n"
-              "           /run (and on a hybrid host's /sys/fs/cgroup/unified).\n",
+              "           /run (and on a hybrid host's /sys/fs/cgroup/unified).\n"
+              "\n"
+              "--warmup W     untimed runs first (default 3)\n"
+              "--agent-pid P  lifecycle, exec: also the agent's CPU per run (cpu_us: agent\n"
+              "               and reaped container processes); exec: its fds before/after\n"
+              "--tag T        prefix of container ids and cgroups (default ctbench<pid>)\n"
+              "--samples F    append every measured time to F, for `stats`\n",
               out);
 }
 
@@ -298,6 +318,36 @@ static long status_kib(pid_t pid, const char *field)
         return v;
 }
 
+/*
+ * CPU time of the agent and of its reaped children (the container processes),
+ * in ns: /proc/PID/stat fields 14-17, in clock ticks.
+ */
+static uint64_t agent_cpu_ns(pid_t pid)
+{
+        char path[64], buf[1024];
+        unsigned long long t[4];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if (read_small_file(path, buf, sizeof buf, NULL) < 0)
+                die("the agent (pid %d) is gone", (int)pid);
+        /* comm may hold spaces: the fields after it start at the last ')'. */
+        const char *p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &t[0], &t[1],
+                         &t[2], &t[3]) != 4)
+                die("cannot parse %s", path);
+        long hz = sysconf(_SC_CLK_TCK);
+        return (t[0] + t[1] + t[2] + t[3]) * (NSEC_PER_SEC / (uint64_t)(hz > 0 ? hz : 100));
+}
+
+/* CPU time of this process's reaped children (time-cmd's commands and all they reaped), in ns. */
+static uint64_t children_cpu_ns(void)
+{
+        struct rusage ru;
+        if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+                return 0;
+        return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * NSEC_PER_SEC +
+               ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000;
+}
+
 static struct footprint footprint(pid_t pid, const char *tag)
 {
         struct footprint fp = { 0 };
@@ -348,10 +398,12 @@ static struct bench *g_bench; /* for cleanup on failure */
 static void live_add(struct bench *b, const char *id)
 {
         if (b->n_live == b->cap_live) {
-                b->cap_live = b->cap_live ? 2 * b->cap_live : 16;
-                b->live = realloc(b->live, b->cap_live * sizeof *b->live);
-                if (!b->live)
+                size_t cap = b->cap_live ? 2 * b->cap_live : 16;
+                char(*grown)[ID_MAX] = realloc(b->live, cap * sizeof *b->live);
+                if (!grown)
                         die("out of memory");
+                b->live = grown;
+                b->cap_live = cap;
         }
         snprintf(b->live[b->n_live++], ID_MAX, "%s", id);
 }
@@ -371,6 +423,7 @@ static void remove_live(void)
 {
         struct bench *b = g_bench;
         struct rpc_error e = { 0 };
+        g_bench = NULL; /* once */
         if (!b || !b->client.ttrpc)
                 return;
         while (b->n_live > 0) {
@@ -502,8 +555,11 @@ static int cmd_lifecycle(const struct options *opt)
         need("--runs", opt->runs > 0);
         bench_connect(&b, opt);
         spec_init(&b, argv);
+        uint64_t cpu0 = 0;
         for (unsigned i = 0; i < opt->warmup + opt->runs; i++) {
                 uint64_t t[5];
+                if (i == opt->warmup && opt->agent_pid > 0)
+                        cpu0 = agent_cpu_ns(opt->agent_pid);
                 make_id(&b, id, "lc", i);
                 t[0] = now_ns();
                 create(&b, id);
@@ -519,9 +575,12 @@ static int cmd_lifecycle(const struct options *opt)
                 uint64_t row[5] = { t[4] - t[0], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3] };
                 samples_add(&s, row);
         }
+        uint64_t cpu = opt->agent_pid > 0 ? agent_cpu_ns(opt->agent_pid) - cpu0 : 0;
         bench_close(&b);
         samples_save(&s, opt->samples);
         samples_print(&s, names);
+        if (opt->agent_pid > 0)
+                printf(" cpu_us=%.0f", (double)cpu / opt->runs / 1000.0);
         putchar('\n');
         free(s.v);
         return 0;
@@ -549,9 +608,12 @@ static int cmd_exec(const struct options *opt)
         make_id(&b, id, "ex", (unsigned)getpid());
         create(&b, id);
         start(&b, id);
+        uint64_t cpu0 = 0;
         for (unsigned i = 0; i < opt->warmup + opt->runs; i++) {
-                if (i == opt->warmup && opt->agent_pid > 0)
+                if (i == opt->warmup && opt->agent_pid > 0) {
                         before = footprint(opt->agent_pid, opt->tag);
+                        cpu0 = agent_cpu_ns(opt->agent_pid);
+                }
                 snprintf(exec_id, sizeof exec_id, "x%u", i);
                 uint64_t t0 = now_ns();
                 if (agent_exec_process(&b.client, id, exec_id, &proc.process, NULL, &e) < 0)
@@ -564,16 +626,20 @@ static int cmd_exec(const struct options *opt)
                 uint64_t row[3] = { t2 - t0, t1 - t0, t2 - t1 };
                 samples_add(&s, row);
         }
-        if (opt->agent_pid > 0)
+        uint64_t cpu = 0;
+        if (opt->agent_pid > 0) {
+                cpu = agent_cpu_ns(opt->agent_pid) - cpu0;
                 after = footprint(opt->agent_pid, opt->tag);
+        }
         remove_ct(&b, id);
         bench_close(&b);
         samples_save(&s, opt->samples);
         samples_print(&s, names);
         if (opt->agent_pid > 0)
-                printf(" fds_before=%d fds_after=%d children_before=%d children_after=%d rss_kib_before=%ld "
-                       "rss_kib_after=%ld",
-                       before.fds, after.fds, before.children, after.children, before.rss_kib, after.rss_kib);
+                printf(" cpu_us=%.0f fds_before=%d fds_after=%d children_before=%d children_after=%d "
+                       "rss_kib_before=%ld rss_kib_after=%ld",
+                       (double)cpu / opt->runs / 1000.0, before.fds, after.fds, before.children, after.children,
+                       before.rss_kib, after.rss_kib);
         putchar('\n');
         free(s.v);
         return 0;
@@ -677,6 +743,32 @@ static int cmd_soak(const struct options *opt)
 }
 
 /*
+ * Runs a command in the benchmark spec and prints its stdout: to compare what
+ * the container sees with what crun and runc give (see bench/README.md).
+ */
+static int cmd_probe(const struct options *opt, char *const *argv)
+{
+        static struct bench b;
+        static char out[1 << 16];
+        char id[ID_MAX];
+
+        need("--addr", opt->addr);
+        need("--rootfs", opt->rootfs);
+        need("a command", argv[0] != NULL);
+        bench_connect(&b, opt);
+        spec_init(&b, (const char *const *)argv);
+        make_id(&b, id, "probe", (unsigned)getpid());
+        create(&b, id);
+        start(&b, id);
+        read_all(&b, id, out, sizeof out);
+        wait_ok(&b, id, id);
+        remove_ct(&b, id);
+        bench_close(&b);
+        fputs(out, stdout);
+        return 0;
+}
+
+/*
  * Runs argv once with stdin and stdout on null_fd (stderr inherited); returns
  * the wait status. vfork, as glibc's posix_spawn does (agent/spawn.h shadows
  * <spawn.h> on this include path): the child borrows our memory until exec,
@@ -710,7 +802,10 @@ static int cmd_time_cmd(const struct options *opt, char *const *argv)
         int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null_fd < 0)
                 die("/dev/null: %s", strerror(errno));
+        uint64_t cpu0 = 0;
         for (unsigned i = 0; i < opt->warmup + opt->runs; i++) {
+                if (i == opt->warmup)
+                        cpu0 = children_cpu_ns();
                 uint64_t t0 = now_ns();
                 int status = spawn_wait(argv, null_fd);
                 uint64_t t1 = now_ns();
@@ -723,10 +818,11 @@ static int cmd_time_cmd(const struct options *opt, char *const *argv)
                         samples_add(&s, row);
                 }
         }
+        uint64_t cpu = children_cpu_ns() - cpu0;
         close(null_fd);
         samples_save(&s, opt->samples);
         samples_print(&s, names);
-        putchar('\n');
+        printf(" cpu_us=%.0f\n", (double)cpu / opt->runs / 1000.0);
         free(s.v);
         return 0;
 }
@@ -916,7 +1012,7 @@ int main(int argc, char **argv)
                 }
         }
         char **rest = argv + 1 + optind;
-        bool takes_args = streq(prog_cmd, "time-cmd") || streq(prog_cmd, "stats");
+        bool takes_args = streq(prog_cmd, "time-cmd") || streq(prog_cmd, "stats") || streq(prog_cmd, "probe");
         if (!takes_args && *rest) {
                 fprintf(stderr, "ct-bench %s: unexpected argument `%s`\n", prog_cmd, *rest);
                 return 2;
@@ -937,6 +1033,8 @@ int main(int argc, char **argv)
                 return cmd_time_cmd(&opt, rest);
         if (streq(prog_cmd, "stats"))
                 return cmd_stats(&opt, rest);
+        if (streq(prog_cmd, "probe"))
+                return cmd_probe(&opt, rest);
         fprintf(stderr, "ct-bench: unknown subcommand `%s`\n", prog_cmd);
         usage(stderr);
         return 2;

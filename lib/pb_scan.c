@@ -17,20 +17,21 @@ static size_t read_varint(const uint8_t *p, size_t len, uint64_t *ret)
         return 0;
 }
 
-bool pb_field_has_nul(const uint8_t *buf, size_t len, uint32_t field)
+const ProtobufCFieldDescriptor *pb_string_with_nul(const uint8_t *buf, size_t len,
+                                                   const ProtobufCMessageDescriptor *desc)
 {
         size_t off = 0;
         while (off < len) {
                 uint64_t key, n;
                 size_t k = read_varint(buf + off, len - off, &key);
                 if (!k)
-                        return false; /* the decoder already accepted it; nothing more to learn */
+                        return NULL; /* the decoder already accepted it; nothing more to learn */
                 off += k;
                 switch (key & 7) {
                 case 0:
                         k = read_varint(buf + off, len - off, &n);
                         if (!k)
-                                return false;
+                                return NULL;
                         off += k;
                         break;
                 case 1:
@@ -42,15 +43,19 @@ bool pb_field_has_nul(const uint8_t *buf, size_t len, uint32_t field)
                 case 2:
                         k = read_varint(buf + off, len - off, &n);
                         if (!k || n > len - off - k)
-                                return false;
+                                return NULL;
                         off += k;
-                        if ((key >> 3) == field && memchr(buf + off, 0, (size_t)n))
-                                return true;
+                        if (key >> 3 <= UINT32_MAX && memchr(buf + off, 0, (size_t)n)) {
+                                const ProtobufCFieldDescriptor *f =
+                                        protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3));
+                                if (f && f->type == PROTOBUF_C_TYPE_STRING)
+                                        return f;
+                        }
                         off += (size_t)n;
                         break;
                 default:
-                        return false;
+                        return NULL;
                 }
         }
-        return false;
+        return NULL;
 }

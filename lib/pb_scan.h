@@ -11,7 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* True when a top-level length-delimited field `field` of the encoding contains a NUL byte. */
-bool pb_field_has_nul(const uint8_t *buf, size_t len, uint32_t field);
+#include <protobuf-c/protobuf-c.h>
+
+/*
+ * The first top-level string field (per the message's descriptor) whose
+ * encoded value contains a NUL byte, or NULL. Other field types — bytes,
+ * sub-messages — may hold NULs legitimately and are not looked at.
+ */
+const ProtobufCFieldDescriptor *pb_string_with_nul(const uint8_t *buf, size_t len,
+                                                   const ProtobufCMessageDescriptor *desc);
 
 #endif

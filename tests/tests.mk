@@ -30,13 +30,14 @@ LDEXTRA_test_rpc_guest := -Wl,--wrap=settimeofday
 # TEST_CODE_SRCS), of the variant being linked, and json-c; test_oci_spec also
 # fails allocations on purpose.
 OCI_SPEC_SRCS := ctl/oci_spec.c ctl/oci_spec_default.c ctl/oci_spec_json.c ctl/oci_spec_linux.c
-OCI_SPEC_TESTS := test_oci_spec test_oci_spec_default test_oci_spec_refuse
+OCI_SPEC_TESTS := test_oci_spec test_oci_spec_default test_oci_spec_refuse test_bundle_config
 $(addprefix $(BUILD)/host/tests/unit/,$(OCI_SPEC_TESTS)): $(call objs,host,$(OCI_SPEC_SRCS))
 $(addprefix $(BUILD)/asan/tests/unit/,$(OCI_SPEC_TESTS)): $(call objs,asan,$(OCI_SPEC_SRCS))
 OCI_SPEC_LDEXTRA = $(filter $(addprefix %/,$(OCI_SPEC_SRCS:.c=.o)),$^) -ljson-c
 LDEXTRA_test_oci_spec = $(OCI_SPEC_LDEXTRA) -Wl,--wrap=malloc,--wrap=calloc,--wrap=strdup,--wrap=strndup
 LDEXTRA_test_oci_spec_default = $(OCI_SPEC_LDEXTRA)
 LDEXTRA_test_oci_spec_refuse = $(OCI_SPEC_LDEXTRA)
+LDEXTRA_test_bundle_config = $(OCI_SPEC_LDEXTRA)
 
 define test_binaries
 $(BUILD)/$(1)/tests/unit/%: $(BUILD)/$(1)/tests/unit/%.o $(call objs,$(1),$(TEST_CODE_SRCS))
@@ -58,8 +59,15 @@ FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_CODE_SRCS))
 	@echo "  LD [fuzz] $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+# fuzz_oci_json reads config.json with kinglet-ctl's code: its objects join the
+# link ($^); json-c is in FUZZ_LIBS.
+$(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
+# Only the pattern rule above names these objects: keep make from deleting
+# them as intermediates (and rebuilding them on every run).
+.SECONDARY: $(call objs,fuzz,$(FUZZ_CODE_SRCS) $(FUZZ_SRCS))
 
-$(BUILD)/host/make-seeds: $(BUILD)/host/tests/fuzz/make_seeds.o $(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c)
+$(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/make_seeds_spec.c) \
+		$(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c tests/support/test_spec.c)
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 
 .PHONY: fuzz-seeds
@@ -106,7 +114,8 @@ fuzz: $(FUZZ_BINS) fuzz-seeds
 	$(Q)for n in $(FUZZ_NAMES); do \
 		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
-		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
 			-artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/seeds/$$n \
 			2>&1 | tail -n 12 || exit 1; \
 	done

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Writes the binary seed corpora of fuzz_server and fuzz_client with the real
- * encoders, so the seeds follow the protocol files instead of going stale as
- * committed blobs.
+ * Writes the binary seed corpora of fuzz_server, fuzz_client and fuzz_spec
+ * (make_seeds_spec.c) with the real encoders, so the seeds follow the
+ * protocol files instead of going stale as committed blobs.
  *
- *   make-seeds OUTDIR     (OUTDIR/fuzz_server and OUTDIR/fuzz_client exist)
+ *   make-seeds OUTDIR     (OUTDIR/fuzz_server, fuzz_client and fuzz_spec exist)
  *
  * Server seeds name CopyFile paths under /run/kata-containers: the harness
  * rewrites that prefix to its private directory. The harness also reads the
@@ -24,6 +24,7 @@
 #include "google/rpc/status.pb-c.h"
 #include "health.pb-c.h"
 #include "kinglet.pb-c.h"
+#include "make_seeds.h"
 #include "status.h"
 #include "ttrpc.pb-c.h"
 #include "ttrpc_test.h"
@@ -40,14 +41,14 @@ static void die(const char *what)
         exit(1);
 }
 
-static void put(struct buf *b, const void *p, size_t n)
+void put(struct buf *b, const void *p, size_t n)
 {
         if (buf_append(b, p, n, SEED_MAX) < 0)
                 die("seed too large");
 }
 
 
-static uint8_t *pack(const ProtobufCMessage *m, size_t *ret_len)
+uint8_t *pack(const ProtobufCMessage *m, size_t *ret_len)
 {
         size_t n = m ? protobuf_c_message_get_packed_size(m) : 0;
         uint8_t *p = malloc(n ? n : 1);
@@ -110,7 +111,7 @@ static void response(struct buf *b, uint32_t stream_id, int code, const char *me
         free(p);
 }
 
-static void save(struct buf *b, const char *harness, const char *name)
+void save(struct buf *b, const char *harness, const char *name)
 {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s/seed-%s.bin", out_dir, harness, name);
@@ -377,7 +378,9 @@ int main(int argc, char **argv)
         out_dir = argv[1];
         need_dir("fuzz_server");
         need_dir("fuzz_client");
+        need_dir("fuzz_spec");
         server_seeds();
         client_seeds();
+        spec_seeds();
         return 0;
 }

@@ -50,7 +50,7 @@ static void test_guest_hooks_run_at_each_stage(void **state)
 {
         struct ctr_env *env = *state;
         struct rpc_error e = { 0 };
-        char hooks[256], cmd[600];
+        char hooks[256], cmd[1024];
         int status;
         snprintf(hooks, sizeof hooks, "%s/hooks", env->agent.dir);
         assert_int_equal(mkdir(hooks, 0755), 0);
@@ -59,6 +59,12 @@ static void test_guest_hooks_run_at_each_stage(void **state)
                 snprintf(cmd, sizeof cmd, "{ echo %s; cat; echo; } >> %s/log", stages[i], hooks);
                 write_hook(hooks, stages[i], "10-record", cmd);
         }
+        /* What a GPU hook does: read the spec from <bundle>/config.json, the bundle taken from the state. */
+        snprintf(cmd, sizeof cmd,
+                 "b=$(sed -n 's/.*\"bundle\":\"\\([^\"]*\\)\".*/\\1/p') && cp \"$b/config.json\" %s/config.json && "
+                 "stat -c %%a \"$b/config.json\" > %s/config.mode",
+                 hooks, hooks);
+        write_hook(hooks, "prestart", "20-read-config", cmd);
         Grpc__CreateSandboxRequest sb = GRPC__CREATE_SANDBOX_REQUEST__INIT;
         sb.guest_hook_path = hooks;
         assert_int_equal(agent_call(&env->client, "CreateSandbox", &sb.base, NULL, NULL, &e), 0);
@@ -71,12 +77,25 @@ static void test_guest_hooks_run_at_each_stage(void **state)
         expect_in(log, "prestart\n{\"ociVersion\":\"1.0.2\",\"id\":\"hk\",\"status\":\"created\",\"pid\":");
         expect_in(log, "\"bundle\":\"/run/kata-containers/hk\"}");
         assert_null(strstr(log, "poststart"));
+        char path[300], config[8192], root[300];
+        snprintf(path, sizeof path, "%s/config.json", hooks);
+        assert_int_equal(read_small_file(path, config, sizeof config, NULL), 0);
+        expect_in(config, "{\"ociVersion\":\"1.0.2\",\"process\":{");
+        expect_in(config, "\"args\":[\"sh\",\"-c\",\"exit 0\"]");
+        snprintf(root, sizeof root, "\"root\":{\"path\":\"%s\"", env->rootfs);
+        expect_in(config, root);
+        snprintf(path, sizeof path, "%s/config.mode", hooks);
+        assert_int_equal(read_small_file(path, config, sizeof config, NULL), 0);
+        assert_string_equal(config, "600\n");
         assert_int_equal(agent_start_container(&env->client, "hk", &e), 0);
         expect_in(read_log(hooks), "poststart\n{\"ociVersion\":\"1.0.2\",\"id\":\"hk\",\"status\":\"running\"");
         assert_int_equal(agent_wait_process(&env->client, "hk", "hk", &status, &e), 0);
         assert_null(strstr(read_log(hooks), "poststop"));
         assert_int_equal(agent_remove_container(&env->client, "hk", 10, &e), 0);
         expect_in(read_log(hooks), "poststop\n{\"ociVersion\":\"1.0.2\",\"id\":\"hk\",\"status\":\"stopped\"");
+        /* The bundle goes with the container, config.json and all. */
+        snprintf(path, sizeof path, "/proc/%d/root/run/kata-containers/hk", (int)env->agent.pid);
+        assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_failing_prestart_hook_fails_create(void **state)

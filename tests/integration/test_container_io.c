@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "container_run.h"
+#include "kinglet.pb-c.h"
+#include "ttrpc_client.h"
 #include "util.h"
 
 #define expect_in(out, needle)                                                           \
@@ -131,6 +133,33 @@ static void test_stdin_through_cat(void **state)
         finish(env, "cat", 0);
 }
 
+/*
+ * A container held between CreateContainer and StartContainer is a clone of
+ * the agent: if it kept the agent's descriptors, it would hold the write end
+ * of every other container's stdin, and CloseStdin would not end their `cat`.
+ */
+static void test_close_stdin_while_another_is_held(void **state)
+{
+        struct ctr_env *env = *state;
+        struct rpc_error e = { 0 };
+        struct test_spec ts;
+        const char *argv[] = { "true", NULL };
+        int status = -1;
+        start_sh(env, "reader", "cat", false, 0, 0);
+        test_spec_init(&ts, env->rootfs, argv);
+        assert_int_equal(agent_create_container(&env->client, "held", &ts.spec, NULL, &e), 0); /* not started */
+        assert_int_equal(agent_close_stdin(&env->client, "reader", "reader", &e), 0);
+        int64_t saved = env->client.timeout_ns;
+        env->client.timeout_ns = 5 * NSEC_PER_SEC;
+        int r = agent_wait_process(&env->client, "reader", "reader", &status, &e);
+        env->client.timeout_ns = saved;
+        if (r < 0)
+                fail_msg("cat did not see EOF while another container was held: %s", e.msg);
+        assert_int_equal(status, 0);
+        assert_int_equal(agent_remove_container(&env->client, "reader", 10, &e), 0);
+        assert_int_equal(agent_remove_container(&env->client, "held", 10, &e), 0);
+}
+
 static void test_large_output_in_order(void **state)
 {
         struct ctr_env *env = *state;
@@ -197,6 +226,119 @@ static void test_exec_env_cwd_and_status(void **state)
         finish(env, "ex", 128 + SIGKILL);
 }
 
+/* The exec ids the agent still tracks for container `id` (kinglet.Containers/List). */
+static size_t tracked_processes(struct ctr_env *env, const char *id, const char *exec_id, bool *has_exec)
+{
+        Kinglet__ListContainersRequest lreq = KINGLET__LIST_CONTAINERS_REQUEST__INIT;
+        struct ttrpc_reply st;
+        struct rpc_error e = { 0 };
+        ProtobufCMessage *m = NULL;
+        size_t n = 0;
+        *has_exec = false;
+        assert_int_equal(ttrpc_client_call(env->client.ttrpc, "kinglet.Containers", "List", &lreq.base,
+                                           &kinglet__list_containers_response__descriptor, 0, &st, &m, &e), 0);
+        const Kinglet__ListContainersResponse *l = (const Kinglet__ListContainersResponse *)m;
+        for (size_t i = 0; i < l->n_containers; i++) {
+                if (strcmp(l->containers[i]->container_id, id) != 0)
+                        continue;
+                n = l->containers[i]->n_processes;
+                for (size_t k = 0; k < n; k++)
+                        *has_exec |= strcmp(l->containers[i]->processes[k]->exec_id, exec_id) == 0;
+        }
+        protobuf_c_message_free_unpacked(m, NULL);
+        return n;
+}
+
+/*
+ * A Kata runtime parks WaitProcess, ReadStdout and ReadStderr right after
+ * ExecProcess. Once all three were answered — by the exit and the EOFs, not
+ * by immediate replies — the agent must forget the exec: liveness probes exec
+ * forever, and a container holds at most 1024 processes.
+ */
+static void test_exec_forgotten_after_parked_wait_and_reads(void **state)
+{
+        struct ctr_env *env = *state;
+        struct rpc_error e = { 0 };
+        start_sh(env, "fg", "sleep 1000", false, 0, 0);
+        Grpc__Process p = GRPC__PROCESS__INIT;
+        char *args[] = { (char *)"sh", (char *)"-c", (char *)"sleep 0.3; echo hi; sleep 0.3" };
+        char *envv[] = { (char *)"PATH=/bin" };
+        p.args = args;
+        p.n_args = 3;
+        p.env = envv;
+        p.n_env = 1;
+        p.cwd = (char *)"/";
+        for (int round = 0; round < 2; round++) {
+                char exec_id[32];
+                snprintf(exec_id, sizeof exec_id, "probe%d", round);
+                assert_int_equal(agent_exec_process(&env->client, "fg", exec_id, &p, NULL, &e), 0);
+
+                Grpc__WaitProcessRequest wreq = GRPC__WAIT_PROCESS_REQUEST__INIT;
+                Grpc__ReadStreamRequest rreq = GRPC__READ_STREAM_REQUEST__INIT;
+                wreq.container_id = rreq.container_id = (char *)"fg";
+                wreq.exec_id = rreq.exec_id = exec_id;
+                rreq.len = 4096;
+                uint32_t wait_id, out_id, err_id;
+                assert_int_equal(ttrpc_client_send(env->client.ttrpc, "grpc.AgentService", "WaitProcess",
+                                                   &wreq.base, 0, &wait_id), 0);
+                assert_int_equal(ttrpc_client_send(env->client.ttrpc, "grpc.AgentService", "ReadStdout",
+                                                   &rreq.base, 0, &out_id), 0);
+                assert_int_equal(ttrpc_client_send(env->client.ttrpc, "grpc.AgentService", "ReadStderr",
+                                                   &rreq.base, 0, &err_id), 0);
+                bool waited = false, out_eof = false, err_eof = false;
+                char out[64] = "";
+                while (!waited || !out_eof || !err_eof) {
+                        struct ttrpc_reply r;
+                        assert_int_equal(ttrpc_client_recv(env->client.ttrpc, 10000, &r), 0);
+                        assert_int_equal(r.code, 0);
+                        if (r.stream_id == wait_id) {
+                                Grpc__WaitProcessResponse *w =
+                                        (Grpc__WaitProcessResponse *)protobuf_c_message_unpack(
+                                                &grpc__wait_process_response__descriptor, NULL, r.payload_len,
+                                                r.payload);
+                                assert_non_null(w);
+                                assert_int_equal(w->status, 0);
+                                protobuf_c_message_free_unpacked(&w->base, NULL);
+                                waited = true;
+                        } else {
+                                Grpc__ReadStreamResponse *d =
+                                        (Grpc__ReadStreamResponse *)protobuf_c_message_unpack(
+                                                &grpc__read_stream_response__descriptor, NULL, r.payload_len,
+                                                r.payload);
+                                assert_non_null(d);
+                                bool eof = d->data.len == 0;
+                                if (r.stream_id == out_id && !eof) {
+                                        strncat(out, (const char *)d->data.data,
+                                                MIN(d->data.len, sizeof out - strlen(out) - 1));
+                                        /* The next read parks until the exit's EOF. */
+                                        assert_int_equal(ttrpc_client_send(env->client.ttrpc, "grpc.AgentService",
+                                                                           "ReadStdout", &rreq.base, 0, &out_id), 0);
+                                } else if (r.stream_id == out_id) {
+                                        out_eof = true;
+                                } else {
+                                        assert_int_equal(r.stream_id, err_id);
+                                        assert_true(eof);
+                                        err_eof = true;
+                                }
+                                protobuf_c_message_free_unpacked(&d->base, NULL);
+                        }
+                        ttrpc_reply_clear(&r);
+                }
+                assert_string_equal(out, "hi\n");
+                /* Forgotten on the loop iteration after the last answer. */
+                bool has_exec = true;
+                for (int i = 0; i < 100 && has_exec; i++) {
+                        (void)tracked_processes(env, "fg", exec_id, &has_exec);
+                        if (has_exec)
+                                usleep(10000);
+                }
+                assert_false(has_exec);
+                assert_int_equal(tracked_processes(env, "fg", exec_id, &has_exec), 1); /* the init only */
+        }
+        assert_int_equal(agent_signal_process(&env->client, "fg", "", SIGKILL, &e), 0);
+        finish(env, "fg", 128 + SIGKILL);
+}
+
 static void test_signals(void **state)
 {
         struct ctr_env *env = *state;
@@ -217,6 +359,27 @@ static void test_signals(void **state)
         assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         assert_int_equal(agent_signal_process(&env->client, "sig2", "", SIGKILL, &e), 0);
         finish(env, "sig2", 137);
+
+        /*
+         * SIGTERM to the whole container ("" as exec id): an init that does not
+         * handle it would ignore it (PID 1), so it becomes SIGKILL, as in Kata's
+         * agent; one that handles it gets SIGTERM.
+         */
+        start_sh(env, "sig3", "exec sleep 1000", false, 0, 0);
+        assert_int_equal(agent_signal_process(&env->client, "sig3", "", SIGTERM, &e), 0);
+        int64_t saved = env->client.timeout_ns;
+        env->client.timeout_ns = 5 * NSEC_PER_SEC; /* a SIGTERM left as it was would never end it */
+        int status = 0;
+        assert_int_equal(agent_wait_process(&env->client, "sig3", "sig3", &status, &e), 0);
+        env->client.timeout_ns = saved;
+        assert_int_equal(status, 128 + SIGKILL);
+        assert_int_equal(agent_remove_container(&env->client, "sig3", 10, &e), 0);
+        start_sh(env, "sig4", "trap 'echo term; exit 9' TERM; echo ready; while true; do sleep 0.05; done", false, 0,
+                 0);
+        free(read_until(env, "sig4", "sig4", "ready"));
+        assert_int_equal(agent_signal_process(&env->client, "sig4", "", SIGTERM, &e), 0);
+        free(read_until(env, "sig4", "sig4", "term"));
+        finish(env, "sig4", 9);
 }
 
 static void test_missing_binary_at_start(void **state)
@@ -234,6 +397,17 @@ static void test_missing_binary_at_start(void **state)
         assert_int_equal(agent_wait_process(&env->client, "nf", "nf", &status, &e), 0);
         assert_int_equal(status, 127);
         assert_int_equal(agent_remove_container(&env->client, "nf", 10, &e), 0);
+
+        /* A file that is there but cannot be executed: PERMISSION_DENIED, and 126 as a shell says. */
+        const char *not_exec[] = { "/etc/passwd", NULL };
+        test_spec_init(&ts, env->rootfs, not_exec);
+        assert_int_equal(agent_create_container(&env->client, "nx", &ts.spec, NULL, &e), 0);
+        assert_int_equal(agent_start_container(&env->client, "nx", &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_PERMISSION_DENIED);
+        expect_in(e.msg, "/etc/passwd");
+        assert_int_equal(agent_wait_process(&env->client, "nx", "nx", &status, &e), 0);
+        assert_int_equal(status, 126);
+        assert_int_equal(agent_remove_container(&env->client, "nx", 10, &e), 0);
 }
 
 static long agent_rss_kib(const struct ctr_env *env)
@@ -275,8 +449,10 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ctr_setup, ctr_teardown)
                 T(test_tty_and_window_size),
                 T(test_stdin_through_cat),
+                T(test_close_stdin_while_another_is_held),
                 T(test_large_output_in_order),
                 T(test_exec_env_cwd_and_status),
+                T(test_exec_forgotten_after_parked_wait_and_reads),
                 T(test_signals),
                 T(test_missing_binary_at_start),
                 T(test_output_back_pressure),

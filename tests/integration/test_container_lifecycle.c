@@ -181,8 +181,37 @@ static void test_error_table(void **state)
         assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         ts.spec.root = &ts.root;
 
+        /* User namespace maps the kernel would refuse: over 4095 bytes written out. */
+        static Grpc__LinuxIDMapping maps[200], *map_ptrs[200];
+        for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+                grpc__linux_idmapping__init(&maps[i]);
+                maps[i].containerid = 1000000000u + (uint32_t)i;
+                maps[i].hostid = 2000000000u + (uint32_t)i;
+                maps[i].size = 1;
+                map_ptrs[i] = &maps[i];
+        }
+        test_spec_add_namespace(&ts, "user", NULL);
+        ts.linux.uidmappings = ts.linux.gidmappings = map_ptrs;
+        ts.linux.n_uidmappings = ts.linux.n_gidmappings = ARRAY_SIZE(maps);
+        assert_int_equal(agent_create_container(&env->client, "maps", &ts.spec, NULL, &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
+        expect_in(e.msg, "at most 4095");
+        spec_sh(&ts, env, "sleep 1000");
+
         /* Duplicate, unknown, and exec into a stopped container. */
         start(env, "dup", &ts);
+        /*
+         * An empty sub-message encodes as a 0x00 length byte: only string
+         * fields are checked for NULs, so this update is not refused.
+         */
+        Grpc__UpdateContainerRequest ureq = GRPC__UPDATE_CONTAINER_REQUEST__INIT;
+        Grpc__LinuxResources ures = GRPC__LINUX_RESOURCES__INIT;
+        Grpc__LinuxMemory umem = GRPC__LINUX_MEMORY__INIT;
+        ures.memory = &umem;
+        ureq.container_id = (char *)"dup";
+        ureq.resources = &ures;
+        if (agent_call(&env->client, "UpdateContainer", &ureq.base, NULL, NULL, &e) < 0)
+                fail_msg("UpdateContainer with an empty memory message: %s", e.msg);
         assert_int_equal(agent_create_container(&env->client, "dup", &ts.spec, NULL, &e), -EPROTO);
         assert_int_equal(e.code, GRPC_ALREADY_EXISTS);
         assert_int_equal(agent_start_container(&env->client, "nope", &e), -EPROTO);
@@ -266,6 +295,15 @@ static void test_container_storage(void **state)
                         fail_msg("storage still mounted: %s", line);
         if (f)
                 fclose(f);
+        /* Mount points must be absolute and must not climb out with "..", wherever it is. */
+        static const char *const bad[] = { "/run/kata-containers/shared/eph1/..", "/run/../etc",
+                                           "relative/dir", "" };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                st.mount_point = (char *)bad[i];
+                assert_int_equal(agent_create_container(&env->client, "stor-bad", &ts.spec, &o, &e), -EPROTO);
+                assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
+                expect_in(e.msg, "mount point");
+        }
 }
 
 static void test_pause_resume(void **state)
@@ -518,6 +556,107 @@ static void test_sandbox(void **state)
         assert_int_equal(agent_call(&env->client, "CreateSandbox", &req.base, NULL, NULL, &e), 0);
 }
 
+/* The agent's child named `comm` (the sandbox's PID namespace holder), or 0. */
+static pid_t agent_child(struct ctr_env *env, const char *comm)
+{
+        char path[64], buf[512];
+        DIR *d = opendir("/proc");
+        pid_t found = 0;
+        for (struct dirent *de; d && !found && (de = readdir(d));) {
+                int pid = atoi(de->d_name);
+                if (pid <= 0)
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/stat", pid);
+                if (read_small_file(path, buf, sizeof buf, NULL) < 0)
+                        continue;
+                char *close_paren = strrchr(buf, ')');
+                int ppid = 0;
+                if (close_paren && sscanf(close_paren + 2, "%*c %d", &ppid) == 1 && ppid == env->agent.pid &&
+                    strstr(buf, comm))
+                        found = pid;
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/*
+ * DestroySandbox waits for every container, whatever its state: one still
+ * being created (held in a prestart hook), one whose poststop hook is slow.
+ * While it waits, no new container may start. The PID namespace holder keeps
+ * none of the agent's descriptors (not this client's connection, say).
+ */
+static void test_destroy_sandbox_waits_for_all(void **state)
+{
+        struct ctr_env *env = *state;
+        struct rpc_error e = { 0 };
+        struct ttrpc_client *t = env->client.ttrpc;
+        Grpc__CreateSandboxRequest sreq = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+        sreq.sandbox_pidns = 1;
+        assert_int_equal(agent_call(&env->client, "CreateSandbox", &sreq.base, NULL, NULL, &e), 0);
+        pid_t holder = agent_child(env, "(kinglet-pidns)");
+        assert_true(holder > 0);
+        char fd_dir[64];
+        snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)holder);
+        assert_true(count_entries(fd_dir) <= 3); /* at most stdin, stdout, stderr */
+
+        /* A running container whose poststop hook takes a while. */
+        struct test_spec slow_stop;
+        spec_sh(&slow_stop, env, "sleep 1000");
+        Grpc__Hooks hooks = GRPC__HOOKS__INIT;
+        Grpc__Hook sleep_hook = GRPC__HOOK__INIT, *one[] = { &sleep_hook };
+        char *sleep_args[] = { (char *)"sleep", (char *)"1" };
+        sleep_hook.path = (char *)"/bin/sleep";
+        sleep_hook.args = sleep_args;
+        sleep_hook.n_args = 2;
+        hooks.poststop = one;
+        hooks.n_poststop = 1;
+        slow_stop.spec.hooks = &hooks;
+        start(env, "slowstop", &slow_stop);
+
+        /* One still being created: its prestart hook holds it in "creating". */
+        struct test_spec creating;
+        spec_sh(&creating, env, "true");
+        Grpc__Hooks pre = GRPC__HOOKS__INIT;
+        pre.prestart = one;
+        pre.n_prestart = 1;
+        creating.spec.hooks = &pre;
+        Grpc__CreateContainerRequest creq = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+        creq.container_id = (char *)"creating";
+        creq.exec_id = (char *)"creating";
+        creq.oci = &creating.spec;
+        uint32_t create_id, destroy_id, late_id;
+        assert_int_equal(ttrpc_client_send(t, "grpc.AgentService", "CreateContainer", &creq.base, 0, &create_id), 0);
+        usleep(200000); /* in its prestart hook now */
+
+        Grpc__DestroySandboxRequest dreq = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+        assert_int_equal(ttrpc_client_send(t, "grpc.AgentService", "DestroySandbox", &dreq.base,
+                                           5 * NSEC_PER_SEC, &destroy_id), 0);
+        usleep(200000); /* the poststop hook runs for a second */
+        creq.container_id = creq.exec_id = (char *)"late";
+        assert_int_equal(ttrpc_client_send(t, "grpc.AgentService", "CreateContainer", &creq.base, 0, &late_id), 0);
+
+        int got = 0;
+        while (got < 3) {
+                struct ttrpc_reply r;
+                assert_int_equal(ttrpc_client_recv(t, 10000, &r), 0);
+                if (r.stream_id == destroy_id) {
+                        if (r.code != 0)
+                                fail_msg("DestroySandbox: %d %s", r.code, r.message);
+                } else if (r.stream_id == late_id) {
+                        assert_int_equal(r.code, GRPC_FAILED_PRECONDITION);
+                        expect_in(r.message, "being destroyed");
+                } else {
+                        assert_int_equal(r.stream_id, create_id);
+                        assert_int_not_equal(r.code, 0); /* killed during its hook */
+                }
+                ttrpc_reply_clear(&r);
+                got++;
+        }
+        assert_int_equal(count_entries("/sys/fs/cgroup/memory/kata"), 0);
+        assert_true(kill(holder, 0) < 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -533,6 +672,7 @@ int main(void)
                 T(test_hundred_containers),
                 T(test_cycles_leave_no_trace),
                 T(test_sandbox),
+                T(test_destroy_sandbox_waits_for_all),
 #undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

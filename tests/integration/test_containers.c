@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #include "container_run.h"
+#include "kinglet.pb-c.h"
+#include "ttrpc_client.h"
+#include "util.h"
 
 /* Runs `cmd` in the spec (NULL: default) and returns its stdout; the exit status must be `want_status`. */
 static char *run(struct ctr_env *env, struct test_spec *ts, const char *cmd, int want_status)
@@ -199,12 +203,98 @@ static void test_sysctl_and_devices(void **state)
                                  "readlink /dev/fd; readlink /dev/ptmx", 0);
         assert_string_equal(out, "123456789\n1:b 666\n1:3\n1:5\n1:7\n1:9\n5:0\n/proc/self/fd\npts/ptmx\n");
         free(out);
+        /*
+         * net.* without a network namespace of the container's own: it shares
+         * the guest's (the pod's, in a VM), as every Kata spec does. Here that
+         * is this machine's, so the value written is the one already there.
+         */
+        char current[32];
+        assert_int_equal(read_small_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", current, sizeof current,
+                                         NULL), 0);
+        strstrip_trailing(current);
+        ts = spec(env);
+        test_spec_remove_namespace(ts, "network");
+        test_spec_add_sysctl(ts, "net.ipv4.ip_unprivileged_port_start", current);
+        out = run(env, ts, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start", 0);
+        strstrip_trailing(out);
+        assert_string_equal(out, current);
+        free(out);
         /* A sysctl outside the container's namespaces is refused before anything runs. */
+        ts = spec(env);
         test_spec_add_sysctl(ts, "vm.swappiness", "10");
         struct rpc_error e = { 0 };
         assert_int_equal(agent_create_container(&env->client, "bad-sysctl", &ts->spec, NULL, &e), -EPROTO);
         assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         assert_non_null(strstr(e.msg, "vm.swappiness"));
+}
+
+/* The pid (in the agent's namespace) of container `id`'s init, from kinglet.Containers/List. */
+static pid_t init_pid(struct ctr_env *env, const char *id)
+{
+        Kinglet__ListContainersRequest req = KINGLET__LIST_CONTAINERS_REQUEST__INIT;
+        struct ttrpc_reply st;
+        struct rpc_error e = { 0 };
+        ProtobufCMessage *m = NULL;
+        pid_t pid = 0;
+        assert_int_equal(ttrpc_client_call(env->client.ttrpc, "kinglet.Containers", "List", &req.base,
+                                           &kinglet__list_containers_response__descriptor, 0, &st, &m, &e), 0);
+        const Kinglet__ListContainersResponse *l = (const Kinglet__ListContainersResponse *)m;
+        for (size_t i = 0; i < l->n_containers; i++)
+                if (strcmp(l->containers[i]->container_id, id) == 0 && l->containers[i]->n_processes)
+                        pid = l->containers[i]->processes[0]->pid;
+        protobuf_c_message_free_unpacked(m, NULL);
+        return pid;
+}
+
+/* `linux.namespaces[].path`: a second container joins the first one's network, ipc and uts namespaces. */
+static void test_join_namespaces_by_path(void **state)
+{
+        struct ctr_env *env = *state;
+        struct rpc_error e = { 0 };
+        struct test_spec first;
+        const char *argv[] = { "sleep", "1000", NULL };
+        test_spec_init(&first, env->rootfs, argv);
+        first.spec.hostname = (char *)"first-box";
+        test_spec_add_namespace(&first, "network", NULL); /* its own, so joining it is visible */
+        assert_int_equal(agent_create_container(&env->client, "first", &first.spec, NULL, &e), 0);
+        assert_int_equal(agent_start_container(&env->client, "first", &e), 0);
+        pid_t pid = init_pid(env, "first");
+        assert_true(pid > 0);
+
+        char paths[3][64], want[3][64];
+        static const char *const kinds[] = { "net", "ipc", "uts" };
+        static const char *const types[] = { "network", "ipc", "uts" };
+        struct test_spec *ts = spec(env);
+        for (int i = 0; i < 3; i++) {
+                snprintf(paths[i], sizeof paths[i], "/proc/%d/ns/%s", (int)pid, kinds[i]);
+                ssize_t n = readlink(paths[i], want[i], sizeof want[i] - 1);
+                assert_true(n > 0);
+                want[i][n] = '\0';
+                test_spec_remove_namespace(ts, types[i]);
+                test_spec_add_namespace(ts, types[i], paths[i]);
+        }
+        char own_net[64];
+        ssize_t own = readlink("/proc/self/ns/net", own_net, sizeof own_net - 1);
+        assert_true(own > 0);
+        own_net[own] = '\0';
+        assert_string_not_equal(want[0], own_net);
+        char *out = run(env, ts, "for n in net ipc uts; do readlink /proc/self/ns/$n; done; hostname", 0);
+        char expected[256];
+        snprintf(expected, sizeof expected, "%s\n%s\n%s\nfirst-box\n", want[0], want[1], want[2]);
+        assert_string_equal(out, expected);
+        free(out);
+
+        /* A path that is not there: NOT_FOUND, naming it. */
+        ts = spec(env);
+        test_spec_remove_namespace(ts, "network");
+        test_spec_add_namespace(ts, "network", "/proc/self/ns/no-such-namespace");
+        assert_int_equal(agent_create_container(&env->client, "nons", &ts->spec, NULL, &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_NOT_FOUND);
+        expect_in(e.msg, "no-such-namespace");
+        assert_int_equal(agent_signal_process(&env->client, "first", "", SIGKILL, &e), 0);
+        int status;
+        assert_int_equal(agent_wait_process(&env->client, "first", "first", &status, &e), 0);
+        assert_int_equal(agent_remove_container(&env->client, "first", 10, &e), 0);
 }
 
 static void test_user_namespace(void **state)
@@ -254,6 +344,7 @@ int main(void)
                 T(test_string_user),
                 T(test_rlimits),
                 T(test_sysctl_and_devices),
+                T(test_join_namespaces_by_path),
                 T(test_user_namespace),
                 T(test_bind_mount_options),
 #undef T

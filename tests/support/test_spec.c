@@ -2,6 +2,7 @@
 #include "test_spec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const default_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" };
@@ -29,12 +30,14 @@ void test_spec_add_mount(struct test_spec *ts, const char *dest, const char *typ
 
 void test_spec_add_namespace(struct test_spec *ts, const char *type, const char *path)
 {
-        size_t i = ts->linux.n_namespaces;
-        grpc__linux_namespace__init(&ts->ns_store[i]);
-        ts->ns_store[i].type = (char *)type;
-        ts->ns_store[i].path = (char *)(path ? path : "");
-        ts->namespaces[i] = &ts->ns_store[i];
-        ts->linux.n_namespaces++;
+        if (ts->ns_used == sizeof ts->ns_store / sizeof *ts->ns_store ||
+            ts->linux.n_namespaces == sizeof ts->namespaces / sizeof *ts->namespaces)
+                abort(); /* a test asked for more than the fixture holds */
+        Grpc__LinuxNamespace *ns = &ts->ns_store[ts->ns_used++];
+        grpc__linux_namespace__init(ns);
+        ns->type = (char *)type;
+        ns->path = (char *)(path ? path : "");
+        ts->namespaces[ts->linux.n_namespaces++] = ns;
 }
 
 void test_spec_remove_namespace(struct test_spec *ts, const char *type)

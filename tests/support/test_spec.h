@@ -36,7 +36,8 @@ struct test_spec {
         Grpc__LinuxDevice *devices[4];
         Grpc__Mount mount_store[TS_MAX];
         Grpc__Mount *mounts[TS_MAX];
-        Grpc__LinuxNamespace ns_store[8];
+        Grpc__LinuxNamespace ns_store[16];
+        size_t ns_used; /* slots of ns_store handed out (removing one does not free its slot) */
         Grpc__LinuxNamespace *namespaces[8];
         Grpc__POSIXRlimit rlimit_store[4];
         Grpc__POSIXRlimit *rlimits[4];

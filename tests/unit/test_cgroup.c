@@ -573,8 +573,8 @@ static void test_apply_v1_memory(void **state)
         apply_ok(cg, &r);
         assert_string_equal(knob_get("memory", "memory.limit_in_bytes"), "-1");
         assert_string_equal(knob_get("memory", "memory.memsw.limit_in_bytes"), "-1");
-        /* With a limit set, Kata's 0 swappiness is a real 0. */
-        assert_string_equal(knob_get("memory", "memory.swappiness"), "0");
+        /* Swappiness 0 is what a Kata runtime sends for unset: the value set before stays. */
+        assert_string_equal(knob_get("memory", "memory.swappiness"), "30");
         cgroup_free(cg);
 }
 
@@ -592,10 +592,11 @@ static void test_apply_v1_memory_unset(void **state)
         assert_string_equal(knob_get("memory", "memory.limit_in_bytes"), "");
         apply_ok(cg, NULL);
 
-        /* Only a reservation: swappiness 0 goes with it, limits stay. */
+        /* Only a reservation: the limits and the inherited swappiness stay. */
         m.reservation = 1 << 20;
         apply_ok(cg, &r);
-        assert_string_equal(knob_get("memory", "memory.swappiness"), "0");
+        assert_string_equal(knob_get("memory", "memory.soft_limit_in_bytes"), "1048576");
+        assert_string_equal(knob_get("memory", "memory.swappiness"), "60\n");
         assert_string_equal(knob_get("memory", "memory.limit_in_bytes"), "");
         assert_string_equal(knob_get("memory", "memory.memsw.limit_in_bytes"), "9223372036854771712\n");
         cgroup_free(cg);

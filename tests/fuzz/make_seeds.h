@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared by the files of make-seeds: writing seeds, and the seed sets besides make_seeds.c's own. */
+#ifndef KINGLET_MAKE_SEEDS_H
+#define KINGLET_MAKE_SEEDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "buf.h"
+
+/* Appends to a seed; exits when it grows past the bound on seeds. */
+void put(struct buf *b, const void *p, size_t n);
+/* m packed into a malloc'd buffer (NULL: empty). */
+uint8_t *pack(const ProtobufCMessage *m, size_t *ret_len);
+/* Writes b to OUTDIR/harness/seed-<name>.bin and empties it. */
+void save(struct buf *b, const char *harness, const char *name);
+
+/* fuzz_spec's seeds (make_seeds_spec.c). */
+void spec_seeds(void);
+
+#endif
