@@ -105,40 +105,6 @@ int container_id_check(const char *what, const char *id, struct rpc_error *e)
         return 0;
 }
 
-/* Undoes whatever container_create got done; the container is not in the registry. */
-static void container_discard(struct container *c)
-{
-        char rootfs[sizeof c->bundle + 8];
-        struct list_head *pos, *tmp;
-
-        list_for_each_safe(pos, tmp, &c->processes) {
-                struct process *p = list_entry(pos, struct process, link);
-                list_del(&p->link);
-                process_free(p);
-        }
-        if (c->oom_fd >= 0) {
-                /* The descriptor belongs to the cgroup, which closes it. */
-                loop_watch_remove(c->agent->loop, &c->oom_watch);
-                c->oom_fd = -1;
-        }
-        if (c->cgroup) {
-                (void)cgroup_destroy(c->cgroup, NULL);
-                cgroup_free(c->cgroup);
-        }
-        snprintf(rootfs, sizeof rootfs, "%s/rootfs", c->bundle);
-        if (c->rootfs_mounted)
-                (void)umount2(rootfs, MNT_DETACH);
-        (void)rmdir(rootfs);
-        bundle_config_remove(c->bundle);
-        (void)rmdir(c->bundle);
-        storage_unmount_all(&c->storages);
-        container_free_hooks(c);
-        if (c->has_seccomp)
-                seccomp_prog_free(&c->seccomp);
-        loop_timer_disarm(c->agent->loop, &c->remove_timer);
-        free(c);
-}
-
 void container_free_hooks(struct container *c)
 {
         hooks_cancel(c->hook_run);
@@ -455,7 +421,7 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
         r = create_with_plan(c, req, &plan, &e);
         plan_free(&plan);
         if (r < 0) {
-                container_discard(c);
+                container_teardown(c);
                 return ttrpc_call_fail_error(call, r, &e);
         }
         list_add_tail(&c->link, &a->containers);
@@ -530,7 +496,7 @@ void container_abort_create(struct container *c)
         p->pending = NULL;
         list_del(&c->link);
         a->n_containers--;
-        container_discard(c);
+        container_teardown(c);
         if (call)
                 (void)ttrpc_call_fail_error(call, -EINVAL, &err);
         if (list_empty(&a->containers))

@@ -132,7 +132,7 @@ static bool all_exited(const struct container *c)
         return true;
 }
 
-void container_destroy(struct container *c)
+void container_teardown(struct container *c)
 {
         struct agent *a = c->agent;
         char rootfs[sizeof c->bundle + 8];
@@ -167,9 +167,14 @@ void container_destroy(struct container *c)
         if (c->has_seccomp)
                 seccomp_prog_free(&c->seccomp);
         loop_timer_disarm(a->loop, &c->remove_timer);
-        list_del(&c->link);
-        a->n_containers--;
         free(c);
+}
+
+void container_destroy(struct container *c)
+{
+        list_del(&c->link);
+        c->agent->n_containers--;
+        container_teardown(c);
 }
 
 static void finish_remove(struct container *c);

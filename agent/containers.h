@@ -37,6 +37,13 @@ void container_reap_process(struct process *p);
  * nothing up the stack still uses the process.
  */
 void container_reap_soon(struct process *p);
+/*
+ * Undoes everything a container holds — processes (killed), OOM watch,
+ * cgroup, rootfs mount, bundle, storages, hooks, seccomp — and frees it,
+ * without touching the registry: for a create that failed before or after
+ * it was registered.
+ */
+void container_teardown(struct container *c);
 /* Removes a container at once (its processes are gone or will be killed); answers nothing. */
 void container_destroy(struct container *c);
 /* Kill and remove once empty, answering nobody (DestroySandbox). */

@@ -244,6 +244,8 @@ int process_signal(struct process *p, int sig)
 {
         if (p->exited)
                 return 0; /* racing with its exit is not an error */
+        if (p->pid <= 0)
+                return 0; /* never started: kill(0) would hit the agent's own process group */
         if (p->pidfd >= 0 && syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0)
                 return 0;
         if (p->pidfd >= 0 && errno != ENOSYS)

@@ -64,7 +64,8 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_
 $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
 # Only the pattern rule above names these objects: keep make from deleting
 # them as intermediates (and rebuilding them on every run).
-.SECONDARY: $(call objs,fuzz,$(FUZZ_CODE_SRCS) $(FUZZ_SRCS))
+.SECONDARY: $(call objs,fuzz,$(FUZZ_CODE_SRCS) $(FUZZ_SRCS)) \
+	$(foreach v,host asan,$(call objs,$(v),$(UNIT_SRCS) $(INTEGRATION_SRCS) $(TEST_SUPPORT_SRCS)))
 
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/make_seeds_spec.c) \
 		$(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c tests/support/test_spec.c)

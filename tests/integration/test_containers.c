@@ -190,6 +190,17 @@ static void test_rlimits(void **state)
         char *out = run(env, ts, "ulimit -n; ulimit -Hn; ulimit -u", 0);
         assert_string_equal(out, "64\n128\n500\n");
         free(out);
+        /* oomScoreAdj goes with them: set while still privileged, seen by the process. */
+        ts = spec(env);
+        ts->process.oomscoreadj = 512;
+        out = run(env, ts, "cat /proc/self/oom_score_adj", 0);
+        assert_string_equal(out, "512\n");
+        free(out);
+        ts = spec(env);
+        ts->process.oomscoreadj = 1001;
+        struct rpc_error e = { 0 };
+        assert_int_equal(agent_create_container(&env->client, "bad-oom", &ts->spec, NULL, &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
 }
 
 static void test_sysctl_and_devices(void **state)
