@@ -74,6 +74,7 @@ struct process {
         int pidfd;
         bool exited;
         bool waited;     /* a WaitProcess has been answered */
+        uint64_t waited_ns; /* when container_reap_process first saw it waited for (0: not yet) */
         int exit_status; /* exit code, or 128 + signal */
 
         /* creation handshake */

@@ -24,6 +24,8 @@
 #define CGROUP_RETRY_FIRST_NS (5 * NSEC_PER_MSEC)
 #define CGROUP_RETRY_MAX_NS (500 * NSEC_PER_MSEC)
 #define CGROUP_RETRY_TOTAL_NS (10 * NSEC_PER_SEC)
+/* How long an exited, waited-for process waits for the host to read its output to the end. */
+#define EXEC_LINGER_NS (30 * NSEC_PER_SEC)
 
 int container_signal(struct container *c, const char *exec_id, int sig, struct rpc_error *e)
 {
@@ -321,8 +323,25 @@ void container_reap_process(struct process *p)
 {
         struct container *c = p->container;
         /* Kept until its status was taken and its output read to the end; the init stays with the container. */
-        if (p->is_init || !p->exited || !p->waited || !stream_done(p, &p->out) || !stream_done(p, &p->err))
+        if (p->is_init || !p->exited || !p->waited)
                 return;
+        uint64_t now = now_ns();
+        if (!p->waited_ns)
+                p->waited_ns = now;
+        bool drained = stream_done(p, &p->out) && stream_done(p, &p->err);
+        if (!drained && now < p->waited_ns + EXEC_LINGER_NS) {
+                /*
+                 * The host may still read what is left (a Kata runtime reads
+                 * output after WaitProcess), but not forever: the process is
+                 * dead, so its stdin can go now, and the record itself later.
+                 */
+                (void)stdio_close_stdin(p);
+                (void)loop_timer_arm(c->agent->loop, &p->reap_timer, p->waited_ns + EXEC_LINGER_NS, on_reap_timer, p);
+                return;
+        }
+        if (!drained)
+                log_info("container %s: forgetting process %s, whose output was not read to the end within %d s "
+                         "of its exit", c->id, p->exec_id, (int)(EXEC_LINGER_NS / NSEC_PER_SEC));
         list_del(&p->link);
         c->n_processes--;
         process_free(p);

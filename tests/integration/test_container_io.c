@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -226,6 +227,17 @@ static void test_exec_env_cwd_and_status(void **state)
         finish(env, "ex", 128 + SIGKILL);
 }
 
+static int count_fds(const char *dir)
+{
+        DIR *d = opendir(dir);
+        int n = 0;
+        for (struct dirent *de; d && (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n;
+}
+
 /* The exec ids the agent still tracks for container `id` (kinglet.Containers/List). */
 static size_t tracked_processes(struct ctr_env *env, const char *id, const char *exec_id, bool *has_exec)
 {
@@ -335,6 +347,33 @@ static void test_exec_forgotten_after_parked_wait_and_reads(void **state)
                 assert_false(has_exec);
                 assert_int_equal(tracked_processes(env, "fg", exec_id, &has_exec), 1); /* the init only */
         }
+        /*
+         * An exec whose output nobody reads: once waited for, it holds no
+         * descriptor (stdin closed, pipes at EOF); the record itself goes
+         * 30 s later.
+         */
+        char fd_dir[64];
+        snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)env->agent.pid);
+        int before = count_fds(fd_dir);
+        int status = -1;
+        assert_int_equal(agent_exec_process(&env->client, "fg", "unread", &p, NULL, &e), 0);
+        assert_int_equal(agent_wait_process(&env->client, "fg", "unread", &status, &e), 0);
+        assert_int_equal(status, 0);
+        int after = -1;
+        for (int i = 0; i < 100 && after != before; i++) {
+                after = count_fds(fd_dir);
+                if (after != before)
+                        usleep(10000);
+        }
+        assert_int_equal(after, before);
+        bool has_exec = false;
+        (void)tracked_processes(env, "fg", "unread", &has_exec);
+        assert_true(has_exec); /* its output can still be read */
+        char *left = NULL;
+        assert_int_equal(ctr_read_all(&env->client, "fg", "unread", false, &left, NULL), 0);
+        assert_string_equal(left, "hi\n");
+        free(left);
+
         assert_int_equal(agent_signal_process(&env->client, "fg", "", SIGKILL, &e), 0);
         finish(env, "fg", 128 + SIGKILL);
 }
