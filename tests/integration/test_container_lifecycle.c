@@ -556,6 +556,53 @@ static void test_sandbox(void **state)
         assert_int_equal(agent_call(&env->client, "CreateSandbox", &req.base, NULL, NULL, &e), 0);
 }
 
+/* The state letter and parent of a process from /proc/<pid>/stat; 0 when it is gone. */
+static char proc_state(pid_t pid, int *ret_ppid)
+{
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if (read_small_file(path, buf, sizeof buf, NULL) < 0)
+                return 0;
+        char *paren = strrchr(buf, ')');
+        char state = 0;
+        if (!paren || sscanf(paren + 2, "%c %d", &state, ret_ppid) != 2)
+                return 0;
+        return state;
+}
+
+/*
+ * A container without a PID namespace of its own leaves a daemon behind when
+ * its init exits: the daemon is reparented to the agent (a child subreaper
+ * when not PID 1) and, once it dies, reaped — no zombie.
+ */
+static void test_orphans_are_reaped(void **state)
+{
+        struct ctr_env *env = *state;
+        struct test_spec ts;
+        struct rpc_error e = { 0 };
+        char *out = NULL;
+        int status = -1, ppid = 0;
+        spec_sh(&ts, env, "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!");
+        test_spec_remove_namespace(&ts, "pid");
+        start(env, "orph", &ts);
+        assert_int_equal(ctr_read_all(&env->client, "orph", "orph", false, &out, NULL), 0);
+        assert_int_equal(agent_wait_process(&env->client, "orph", "orph", &status, &e), 0);
+        assert_int_equal(status, 0);
+        pid_t daemon = (pid_t)atoi(out);
+        free(out);
+        assert_true(daemon > 0);
+        char st = 0;
+        for (int i = 0; i < 100 && (st = proc_state(daemon, &ppid)) && ppid != env->agent.pid; i++)
+                usleep(10000);
+        assert_int_equal(ppid, env->agent.pid);
+        assert_int_equal(kill(daemon, SIGKILL), 0);
+        for (int i = 0; i < 200 && (st = proc_state(daemon, &ppid)) != 0; i++)
+                usleep(10000);
+        if (st)
+                fail_msg("the orphan %d is still there in state %c", (int)daemon, st);
+        assert_int_equal(agent_remove_container(&env->client, "orph", 10, &e), 0);
+}
+
 /* The agent's child named `comm` (the sandbox's PID namespace holder), or 0. */
 static pid_t agent_child(struct ctr_env *env, const char *comm)
 {
@@ -673,6 +720,7 @@ int main(void)
                 T(test_cycles_leave_no_trace),
                 T(test_sandbox),
                 T(test_destroy_sandbox_waits_for_all),
+                T(test_orphans_are_reaped),
 #undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
