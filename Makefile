@@ -147,6 +147,10 @@ $(BUILD)/asan/kinglet-ctl: $(call objs,asan,$(CORE_SRCS) $(CTL_SRCS))
 
 include tests/tests.mk
 include bench/bench.mk
+include image-recipes/kernel/kernel.mk
+include image-recipes/mkosi.mk
+include rootfs-builder/disk.mk
+include rootfs-builder/images.mk
 
 # --- entry points ----------------------------------------------------------------------
 
@@ -170,11 +174,20 @@ help:
 	@echo "  make deps      install/extract build and test dependencies (Debian packages)"
 	@echo "  make           build/kinglet-agent and build/kinglet-ctl (static musl, stripped;"
 	@echo "                 *.debug beside them keep symbols)"
-	@echo "  make test      unit, integration, sanitizer and fuzz-regression tests"
+	@echo "  make test      unit, integration, sanitizer, fuzz-regression and VM smoke tests"
 	@echo "  make fuzz      run every libFuzzer harness (FUZZ_SECONDS=$(FUZZ_SECONDS) each)"
-	@echo "  make bench     benchmark table: size, RSS, Check throughput/latency vs Go ttrpc"
+	@echo "  make bench     benchmark tables: agent vs Go ttrpc, containers vs crun/runc, guests"
 	@echo "  make demo      start an agent on a unix socket and talk to it"
-	@echo "  make lint      banned-function and file-size checks"
+	@echo "  make kernel    the guest kernel, $(BUILD)/images/kernel/bzImage (tinyconfig +"
+	@echo "                 KERNEL_FRAGMENTS; add image-recipes/kernel/debug.config to debug)"
+	@echo "  make initrd    the busybox guest as an initrd, $(BUILD)/images/busybox/initrd.img"
+	@echo "  make image     a guest disk image: DISTRO=busybox|debian|ubuntu|... FS=ext4|erofs DAX=1|0"
+	@echo "                 into $(BUILD)/images/DISTRO/ (with vmlinuz and manifest.json)"
+	@echo "  make images    every guest that can be built here ($(IMAGE_DISTROS))"
+	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX)"
+	@echo "  make footprint guest sizes, boot to agent-ready, guest memory (part of make bench)"
+	@echo "  make lint      banned calls, O_CLOEXEC, file sizes, shellcheck"
 	@echo "  make clean     remove build/ (distclean also removes $(DEPS_DIR)/)"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Dependency files of our objects (not the rc2.d folders of guest trees under images/).
+-include $(shell find $(BUILD) -path '$(BUILD)/images' -prune -o -name '*.d' -type f -print 2>/dev/null)

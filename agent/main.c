@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "cleanup.h"
+#include "early_mounts.h"
 #include "listen.h"
 #include "log.h"
 #include "util.h"
@@ -68,6 +71,46 @@ static void on_signal(struct loop *l, int signo, void *data)
         }
 }
 
+/* Since the kernel started (CLOCK_BOOTTIME): in a VM, how long the boot took to reach us. */
+static int64_t uptime_ms(void)
+{
+        struct timespec ts;
+        return clock_gettime(CLOCK_BOOTTIME, &ts) == 0 ? (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 : -1;
+}
+
+/*
+ * What the guest uses once the agent is up (MemTotal - MemAvailable) and how
+ * much of it is page cache (Cached: an initrd's files, or a disk root's pages
+ * without DAX), in KiB; -1 when unknown. Logged with "ready": the numbers a
+ * density-minded operator asks of a boot.
+ */
+static void guest_memory_kib(long long *ret_used, long long *ret_cached)
+{
+        long long total = -1, available = -1, cached = -1;
+        char line[128];
+        _cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+        while (f && fgets(line, sizeof line, f)) {
+                long long *dst = startswith(line, "MemTotal:")       ? &total
+                                 : startswith(line, "MemAvailable:") ? &available
+                                 : startswith(line, "Cached:")       ? &cached
+                                                                     : NULL;
+                const char *colon = strchr(line, ':');
+                uint64_t v;
+                char num[32];
+                if (!dst || !colon)
+                        continue;
+                size_t len = strspn(colon + 1 + strspn(colon + 1, " "), "0123456789");
+                if (len == 0 || len >= sizeof num)
+                        continue;
+                memcpy(num, colon + 1 + strspn(colon + 1, " "), len);
+                num[len] = '\0';
+                if (parse_u64(num, 10, &v) == 0)
+                        *dst = (long long)v;
+        }
+        *ret_used = total >= 0 && available >= 0 ? total - available : -1;
+        *ret_cached = cached;
+}
+
 /* Early PID 1 may have no usable stderr; the kernel log is always there. */
 static enum log_sink pick_log_sink(bool init_mode)
 {
@@ -86,8 +129,16 @@ int main(int argc, char **argv)
         };
         sigset_t mask;
         int r;
+        struct early_mount_failure failed[8];
+        size_t n_failed = 0;
 
+        /* First, before there is anywhere to log: /proc holds the command line, /dev the log. */
+        if (a.init_mode)
+                n_failed = early_mounts_run(early_mount_table, early_mount_count, "", mount, failed,
+                                            ARRAY_SIZE(failed));
         log_setup("kinglet-agent", LOG_LEVEL_INFO, pick_log_sink(a.init_mode));
+        for (size_t i = 0; i < n_failed && i < ARRAY_SIZE(failed); i++)
+                log_error_errno(failed[i].error, "cannot mount %s on %s", failed[i].m->fstype, failed[i].m->target);
         r = agent_config_load(argc, argv, &a.config);
         if (r == CONFIG_EXIT_SUCCESS)
                 return 0;
@@ -132,8 +183,12 @@ int main(int argc, char **argv)
                 if (r < 0)
                         die(&a, 1); /* agent_listen logged why */
         }
+        long long mem_used, mem_cached;
+        guest_memory_kib(&mem_used, &mem_cached);
         log_emit(LOG_LEVEL_INFO,
                  LOG_FIELDS(LF_STR("version", KINGLET_VERSION), LF_INT("pid", getpid()),
+                            LF_INT("uptime_ms", uptime_ms()), LF_INT("mem_used_kib", mem_used),
+                            LF_INT("mem_cached_kib", mem_cached),
                             LF_STR("init", a.init_mode ? "yes" : "no"),
                             LF_STR("addr_source", a.config.server_addr_source),
                             LF_STR("log_level", log_level_name(a.config.log_level)),

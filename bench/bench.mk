@@ -14,6 +14,8 @@
 #                        1.5x that), over BENCH_CT_ROUNDS=4 interleaved rounds
 #   BENCH_CT_DENSITY=100 live containers for RSS per container
 #   BENCH_CT_SOAK=1000   create/start/wait/remove cycles of the leak soak
+#   BENCH_FOOTPRINT=1    0 skips the guest footprint table (make footprint: boots
+#                        each guest in $(BUILD)/images under QEMU, BOOTS=3 times)
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -29,6 +31,7 @@ BENCH_CT_EXEC_RUNS ?=
 BENCH_CT_ROUNDS ?= 4
 BENCH_CT_DENSITY ?= 100
 BENCH_CT_SOAK ?= 1000
+BENCH_FOOTPRINT ?= 1
 
 BENCH_LOAD := $(BUILD)/bench/ttrpc-load
 BENCH_CT := $(BUILD)/bench/ct-bench
@@ -74,3 +77,4 @@ bench: all bench-bins
 		BENCH_CT="$(BENCH_CT)" BENCH_CT_RUNS="$(BENCH_CT_RUNS)" BENCH_CT_EXEC_RUNS="$(BENCH_CT_EXEC_RUNS)" \
 		BENCH_CT_ROUNDS="$(BENCH_CT_ROUNDS)" BENCH_CT_DENSITY="$(BENCH_CT_DENSITY)" \
 		BENCH_CT_SOAK="$(BENCH_CT_SOAK)" sh bench/run.sh $(BUILD)
+	$(Q)$(if $(filter 1,$(BENCH_FOOTPRINT)),$(MAKE) --no-print-directory footprint)

@@ -15,9 +15,13 @@ MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-li
 # Build: musl toolchain, protobuf-c (static archive + generator), well-known .proto files.
 # Tests: cmocka, clang + libFuzzer/sanitizer runtimes, iproute2/util-linux for namespaces.
 # Benchmarks: Go and containerd's ttrpc (the peer we measure against).
+# Guest images: the kernel source and what building it takes, image tools, mkosi, QEMU.
+# Linting shell scripts (make lint): shellcheck.
 PACKAGES="make gcc musl-tools pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev libjson-c-dev
-util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev crun runc"
+util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev crun runc
+linux-source-6.1 bc flex bison libelf-dev xz-utils cpio gzip zstd fdisk e2fsprogs erofs-utils
+mkosi debootstrap systemd-container qemu-system-x86 qemu-utils shellcheck"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -88,6 +92,7 @@ ln -sfn /usr/include/json-c "$inc/json-c"
 # unwinds, and they would cost the agent 8 KB. libseccomp.a and libjson-c.a are
 # built for glibc; lib/musl_compat.c supplies the symbols they need that musl lacks.
 for a in libprotobuf-c.a libseccomp.a libjson-c.a; do
+	# shellcheck disable=SC3013 # -nt: dash and bash both have it
 	if [ ! "$DEPS_DIR/lib/$a" -nt "/usr/lib/$MULTIARCH/$a" ] ||
 		objdump -h "$DEPS_DIR/lib/$a" | grep -q '[.]eh_frame'; then
 		objcopy --remove-section=.eh_frame "/usr/lib/$MULTIARCH/$a" "$DEPS_DIR/lib/$a.tmp"

@@ -38,6 +38,12 @@ LDEXTRA_test_oci_spec = $(OCI_SPEC_LDEXTRA) -Wl,--wrap=malloc,--wrap=calloc,--wr
 LDEXTRA_test_oci_spec_default = $(OCI_SPEC_LDEXTRA)
 LDEXTRA_test_oci_spec_refuse = $(OCI_SPEC_LDEXTRA)
 LDEXTRA_test_bundle_config = $(OCI_SPEC_LDEXTRA)
+# test_dax_header tests rootfs-builder's pfn info block code (not in TEST_CODE_SRCS);
+# fuzz_dax_header and make-seeds (its seeds) link it too.
+DAX_TEST_SRCS := rootfs-builder/pfn_info.c
+$(BUILD)/host/tests/unit/test_dax_header: $(call objs,host,$(DAX_TEST_SRCS))
+$(BUILD)/asan/tests/unit/test_dax_header: $(call objs,asan,$(DAX_TEST_SRCS))
+LDEXTRA_test_dax_header = $(filter $(addprefix %/,$(DAX_TEST_SRCS:.c=.o)),$^)
 
 define test_binaries
 $(BUILD)/$(1)/tests/unit/%: $(BUILD)/$(1)/tests/unit/%.o $(call objs,$(1),$(TEST_CODE_SRCS))
@@ -62,6 +68,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_
 # fuzz_oci_json reads config.json with kinglet-ctl's code: its objects join the
 # link ($^); json-c is in FUZZ_LIBS.
 $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
+$(BUILD)/fuzz/fuzz_dax_header: $(call objs,fuzz,$(DAX_TEST_SRCS))
 # Only the pattern rule above names these objects: keep make from deleting
 # them as intermediates (and rebuilding them on every run).
 .SECONDARY: $(call objs,fuzz,$(FUZZ_CODE_SRCS) $(FUZZ_SRCS)) \
@@ -70,6 +77,7 @@ $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/make_seeds_spec.c) \
 		$(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c tests/support/test_spec.c)
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+$(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_dax.c $(DAX_TEST_SRCS))
 
 .PHONY: fuzz-seeds
 fuzz-seeds: $(BUILD)/host/make-seeds
@@ -92,7 +100,9 @@ unit: $(HOST_UNIT_BINS)
 
 integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
-		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh
+		DAX_HEADER=$(BUILD)/host/dax-header \
+		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh \
+		tests/integration/recipes.sh tests/integration/disk_image.sh
 
 asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl
 	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl \
@@ -102,13 +112,17 @@ asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agen
 fuzz-regress: $(FUZZ_BINS) fuzz-seeds
 	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR)/fuzz $(addprefix fuzz-regress:,$(FUZZ_NAMES))
 
+# disk_image.sh drives rootfs-builder/make-disk.sh and dax-header (rootfs-builder/disk.mk).
+integration test: $(BUILD)/host/dax-header
+
 # One run, one summary: every suite's results are added up by run-tests.sh.
 test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
 		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds $(BUILD)/host/make-rootfs
 	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
-		MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
+		MAKE_ROOTFS=$(BUILD)/host/make-rootfs DAX_HEADER=$(BUILD)/host/dax-header IMAGES=$(IMAGES_DIR) \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
-		tests/integration/ctl_containers.sh \
+		tests/integration/ctl_containers.sh tests/integration/recipes.sh tests/integration/disk_image.sh \
+		tests/vm/vm-smoke.sh \
 		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
 
 fuzz: $(FUZZ_BINS) fuzz-seeds

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Writes the binary seed corpora of fuzz_server, fuzz_client and fuzz_spec
- * (make_seeds_spec.c) with the real encoders, so the seeds follow the
- * protocol files instead of going stale as committed blobs.
+ * Writes the binary seed corpora of fuzz_server, fuzz_client, fuzz_spec
+ * (make_seeds_spec.c) and fuzz_dax_header (make_seeds_dax.c) with the real
+ * encoders, so the seeds follow the protocol files instead of going stale as
+ * committed blobs.
  *
- *   make-seeds OUTDIR     (OUTDIR/fuzz_server, fuzz_client and fuzz_spec exist)
+ *   make-seeds OUTDIR     (OUTDIR/fuzz_server, fuzz_client, fuzz_spec and
+ *                          fuzz_dax_header exist)
  *
  * Server seeds name CopyFile paths under /run/kata-containers: the harness
  * rewrites that prefix to its private directory. The harness also reads the
@@ -379,8 +381,10 @@ int main(int argc, char **argv)
         need_dir("fuzz_server");
         need_dir("fuzz_client");
         need_dir("fuzz_spec");
+        need_dir("fuzz_dax_header");
         server_seeds();
         client_seeds();
         spec_seeds();
+        dax_header_seeds();
         return 0;
 }

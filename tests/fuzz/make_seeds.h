@@ -19,5 +19,7 @@ void save(struct buf *b, const char *harness, const char *name);
 
 /* fuzz_spec's seeds (make_seeds_spec.c). */
 void spec_seeds(void);
+/* fuzz_dax_header's seeds (make_seeds_dax.c). */
+void dax_header_seeds(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent_proc.h"
@@ -220,6 +221,17 @@ static void test_serial_channel_over_pty(void **state)
         const char *args[] = { "--server-addr", serial, NULL };
         struct agent_opts o = { .args = args };
         assert_int_equal(agent_start(a, &o), 0);
+        /* agent_start returns once the unix listener accepts; the serial channel is opened
+         * right after it. Until the agent has made the pty raw, the line discipline would echo
+         * our request back to us: wait for that (termios is shared by both ends of a pty). */
+        struct termios t;
+        for (int i = 0; i < 500; i++) {
+                assert_int_equal(tcgetattr(master, &t), 0);
+                if (!(t.c_lflag & (ECHO | ICANON)))
+                        break;
+                usleep(10 * 1000);
+        }
+        assert_false(t.c_lflag & (ECHO | ICANON));
 
         struct ttrpc_client *c;
         assert_int_equal(ttrpc_client_new_fd(master, &c), 0);
