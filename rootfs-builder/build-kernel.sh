@@ -129,7 +129,7 @@ run make -C "$src" O="$obj" olddefconfig
 sh "$check" --srctree "$src" $frags "$obj/.config" || die "options were dropped (see above): fix their dependencies in the fragment"
 
 # --- build ------------------------------------------------------------------------------------
-say "building bzImage with $jobs jobs (about 4 minutes on 2 cores; log: $log)…"
+say "building bzImage with $jobs jobs (5 to 10 minutes on 2 cores; log: $log)…"
 start=$(date +%s)
 run make -C "$src" O="$obj" -j"$jobs" bzImage
 say "built in $(($(date +%s) - start)) s"
