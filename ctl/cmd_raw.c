@@ -13,17 +13,6 @@
 
 #define MAX_PAYLOAD (4u << 20)
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int parse_hex(const char *s, uint8_t **ret, size_t *ret_len)
 {
         size_t n = strlen(s);
@@ -33,7 +22,7 @@ static int parse_hex(const char *s, uint8_t **ret, size_t *ret_len)
         if (!p)
                 return -ENOMEM;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+                int hi = hex_digit_value(s[2 * i]), lo = hex_digit_value(s[2 * i + 1]);
                 if (hi < 0 || lo < 0) {
                         free(p);
                         return -EINVAL;

@@ -168,3 +168,14 @@ char *strstrip_trailing(char *s)
                 s[--n] = '\0';
         return s;
 }
+
+int hex_digit_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

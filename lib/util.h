@@ -51,6 +51,9 @@ int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len);
 /* Write a string to an existing file (sysfs knobs). */
 int write_string_file(const char *path, const char *s);
 
+/* The value of a hex digit (either case), or -1 when c is not one. */
+int hex_digit_value(char c);
+
 /* Strip trailing whitespace in place. */
 char *strstrip_trailing(char *s);
 

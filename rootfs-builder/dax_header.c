@@ -99,26 +99,37 @@ static int read_block(int fd, uint8_t block[PFN_INFO_SIZE])
         return n == PFN_INFO_SIZE ? 0 : -ENODATA;
 }
 
-static int do_print(const char *path)
+/* Open the image and learn its size; says why on stderr and returns -1 when it cannot. */
+static int open_image(const char *path, int flags, uint64_t *ret_size)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        uint8_t block[PFN_INFO_SIZE];
-        struct pfn_info info;
-        const char *why = NULL;
-        uint64_t size;
-        char text[1024];
-        int r;
-
+        int fd = open(path, flags | O_CLOEXEC);
         if (fd < 0) {
-                fprintf(stderr, "dax-header: cannot open %s: %s\n", path, strerror(errno));
-                return EXIT_FAILURE;
+                fprintf(stderr, "dax-header: cannot open %s%s: %s\n", path,
+                        (flags & O_ACCMODE) == O_RDWR ? " for writing" : "", strerror(errno));
+                return -1;
         }
-        r = fd_size(fd, &size);
+        int r = fd_size(fd, ret_size);
         if (r < 0) {
                 fprintf(stderr, "dax-header: %s: not a file or block device of known size: %s\n",
                         path, strerror(-r));
-                return EXIT_FAILURE;
+                close(fd);
+                return -1;
         }
+        return fd;
+}
+
+static int do_print(const char *path)
+{
+        uint64_t size;
+        _cleanup_close_ int fd = open_image(path, O_RDONLY, &size);
+        uint8_t block[PFN_INFO_SIZE];
+        struct pfn_info info;
+        const char *why = NULL;
+        char text[1024];
+        int r;
+
+        if (fd < 0)
+                return EXIT_FAILURE;
         r = read_block(fd, block);
         if (r < 0) {
                 fprintf(stderr, "dax-header: %s: cannot read bytes 4096-8191: %s\n", path,
@@ -155,24 +166,15 @@ static bool block_is_zero(const uint8_t block[PFN_INFO_SIZE])
 static int do_write(const char *path, uint64_t dataoff, uint64_t align, const uint8_t uuid[16],
                     bool force)
 {
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint64_t size;
+        _cleanup_close_ int fd = open_image(path, O_RDWR, &size);
         uint8_t old[PFN_INFO_SIZE], block[PFN_INFO_SIZE];
         struct pfn_info info, back;
         const char *why = NULL;
-        uint64_t size;
         int r;
 
-        if (fd < 0) {
-                fprintf(stderr, "dax-header: cannot open %s for writing: %s\n", path,
-                        strerror(errno));
+        if (fd < 0)
                 return EXIT_FAILURE;
-        }
-        r = fd_size(fd, &size);
-        if (r < 0) {
-                fprintf(stderr, "dax-header: %s: not a file or block device of known size: %s\n",
-                        path, strerror(-r));
-                return EXIT_FAILURE;
-        }
         r = pfn_info_plan(size, dataoff, align, uuid, &info, &why);
         if (r < 0) {
                 fprintf(stderr, "dax-header: %s (%llu bytes, data offset %llu, align %llu): %s\n",

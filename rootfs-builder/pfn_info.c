@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pfn_info.h"
+#include "util.h"
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -246,17 +247,6 @@ int pfn_info_check(const struct pfn_info *info, uint64_t image_size, const char 
         return 0;
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int pfn_uuid_parse(const char *s, uint8_t ret[16])
 {
         uint8_t u[16];
@@ -270,7 +260,7 @@ int pfn_uuid_parse(const char *s, uint8_t ret[16])
                                 return -EINVAL;
                         continue;
                 }
-                int h = hexval(s[i]), l = hexval(s[i + 1]);
+                int h = hex_digit_value(s[i]), l = hex_digit_value(s[i + 1]);
                 if (h < 0 || l < 0)
                         return -EINVAL;
                 u[n++] = (uint8_t)(h << 4 | l);

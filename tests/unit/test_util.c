@@ -359,6 +359,20 @@ static void test_write_all_closed_pipe(void **state)
         assert_int_equal(write_all(-1, "x", 1), -EBADF);
 }
 
+static void test_hex_digit_value(void **state)
+{
+        (void)state;
+        assert_int_equal(hex_digit_value('0'), 0);
+        assert_int_equal(hex_digit_value('9'), 9);
+        assert_int_equal(hex_digit_value('a'), 10);
+        assert_int_equal(hex_digit_value('F'), 15);
+        assert_int_equal(hex_digit_value('g'), -1);
+        assert_int_equal(hex_digit_value('G'), -1);
+        assert_int_equal(hex_digit_value('/'), -1);
+        assert_int_equal(hex_digit_value(':'), -1);
+        assert_int_equal(hex_digit_value('\0'), -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -378,6 +392,7 @@ int main(void)
                 cmocka_unit_test(test_streq),
                 cmocka_unit_test(test_write_all_pipe),
                 cmocka_unit_test(test_write_all_closed_pipe),
+                cmocka_unit_test(test_hex_digit_value),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
