@@ -61,15 +61,10 @@ uint64_t pfn_info_checksum(const uint8_t block[PFN_INFO_SIZE])
 {
         /* The checksum field is the last 8 bytes: sum the rest, then the two
          * zero words in its place (they add lo to hi twice). */
-        const uint8_t *p = block;
-        uint32_t lo = 0;
-        uint64_t hi = 0;
+        uint64_t sum = pfn_fletcher64(block, PFN_OFF_CHECKSUM);
+        uint32_t lo = (uint32_t)sum;
+        uint64_t hi = (sum >> 32) + 2 * (uint64_t)lo;
 
-        for (size_t i = 0; i < PFN_OFF_CHECKSUM / 4; i++) {
-                lo += get_le32(p + 4 * i);
-                hi += lo;
-        }
-        hi += 2 * (uint64_t)lo;
         return hi << 32 | lo;
 }
 
