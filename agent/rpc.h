@@ -55,6 +55,28 @@ RPC_HANDLER(rpc_get_oom_event);
 /* rpc_list.c (kinglet.Containers) */
 RPC_HANDLER(rpc_list_containers);
 
+/* rpc_ephemeral.c */
+RPC_HANDLER(rpc_update_ephemeral_mounts);
+
+/* rpc_swap.c */
+RPC_HANDLER(rpc_add_swap);
+RPC_HANDLER(rpc_add_swap_path);
+
+/* rpc_memory.c */
+RPC_HANDLER(rpc_online_cpu_mem);
+RPC_HANDLER(rpc_mem_hotplug_by_probe);
+
+/* rpc_volume.c */
+RPC_HANDLER(rpc_get_volume_stats);
+RPC_HANDLER(rpc_resize_volume);
+
+/* rpc_metrics.c */
+RPC_HANDLER(rpc_get_metrics);
+
+/* rpc_iptables.c */
+RPC_HANDLER(rpc_get_iptables);
+RPC_HANDLER(rpc_set_iptables);
+
 /* rpc_debug.c */
 RPC_HANDLER(rpc_debug_sleep);
 

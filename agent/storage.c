@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "storage.h"
+#include "storage_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,12 +13,7 @@
 #include "plan.h"
 #include "util.h"
 
-struct storage_handler {
-        const char *driver;
-        int (*mount)(const Grpc__Storage *s, struct mounted_storage *m, struct rpc_error *e);
-};
-
-static int mkdir_p(const char *path, mode_t mode)
+int storage_mkdir_p(const char *path, mode_t mode)
 {
         char buf[512];
         size_t n = strlen(path);
@@ -34,8 +30,7 @@ static int mkdir_p(const char *path, mode_t mode)
         return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* Flags and data from the storage's options, with the mount option table. */
-static int storage_options(const Grpc__Storage *s, struct mount_plan *mp, struct rpc_error *e)
+int storage_options(const Grpc__Storage *s, struct mount_plan *mp, struct rpc_error *e)
 {
         memset(mp, 0, sizeof *mp);
         mp->target = s->mount_point;
@@ -52,7 +47,7 @@ static int mount_ephemeral(const Grpc__Storage *s, struct mounted_storage *m, st
         if (!streq(fstype, "tmpfs"))
                 return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
                                      "ephemeral storage must be tmpfs, not `%.32s`", fstype);
-        if ((r = mkdir_p(s->mount_point, 0755)) < 0 ||
+        if ((r = storage_mkdir_p(s->mount_point, 0755)) < 0 ||
             (mount(s->source && *s->source ? s->source : "tmpfs", s->mount_point, "tmpfs", mp.flags,
                    mp.data[0] ? mp.data : NULL) < 0 && (r = -errno)))
                 return rpc_error_set(e, grpc_code_from_errno(r), r, "cannot mount tmpfs at `%.200s`: %s",
@@ -70,7 +65,7 @@ static int mount_local(const Grpc__Storage *s, struct mounted_storage *m, struct
                 if (v && parse_u32(v, 8, &parsed) == 0 && parsed <= 07777)
                         mode = parsed;
         }
-        int r = mkdir_p(s->mount_point, mode);
+        int r = storage_mkdir_p(s->mount_point, mode);
         if (r == 0 && chmod(s->mount_point, mode) < 0)
                 r = -errno;
         if (r == 0 && s->fs_group && chown(s->mount_point, (uid_t)-1, s->fs_group->group_id) < 0)
@@ -92,7 +87,7 @@ static int mount_bind(const Grpc__Storage *s, struct mounted_storage *m, struct 
         if (!s->source || stat(s->source, &st) < 0)
                 return rpc_error_set(e, GRPC_NOT_FOUND, -ENOENT, "bind storage source `%.200s` does not exist",
                                      s->source ? s->source : "");
-        r = S_ISDIR(st.st_mode) ? mkdir_p(s->mount_point, 0755) : 0;
+        r = S_ISDIR(st.st_mode) ? storage_mkdir_p(s->mount_point, 0755) : 0;
         if (r == 0 && !S_ISDIR(st.st_mode)) {
                 FILE *f = fopen(s->mount_point, "ae");
                 r = f ? 0 : -errno;

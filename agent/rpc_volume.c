@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* STUB: replaced by the issue-5 work. */
+#include "rpc.h"
+
+RPC_HANDLER(rpc_get_volume_stats)
+{
+        (void)request;
+        (void)userdata;
+        return ttrpc_call_fail(call, GRPC_UNIMPLEMENTED, "not implemented yet");
+}
+
+RPC_HANDLER(rpc_resize_volume)
+{
+        (void)request;
+        (void)userdata;
+        return ttrpc_call_fail(call, GRPC_UNIMPLEMENTED, "not implemented yet");
+}
+
