@@ -56,7 +56,7 @@ $(BENCH_LOAD): $(BUILD)/host/bench/ttrpc_load.o $(call objs,host,$(CORE_SRCS))
 
 # The container benchmark client: the agent client library plus the tests'
 # busybox rootfs builder and default OCI spec (neither needs cmocka).
-BENCH_CT_OBJS := $(BUILD)/host/bench/ct_bench.o $(call objs,host,$(CORE_SRCS) tests/support/rootfs.c \
+BENCH_CT_OBJS := $(addprefix $(BUILD)/host/bench/,ct_bench.o ct_numbers.o ct_proc.o) $(call objs,host,$(CORE_SRCS) tests/support/rootfs.c \
 	tests/support/test_spec.c)
 $(BENCH_CT): $(BENCH_CT_OBJS)
 	@mkdir -p $(@D)
