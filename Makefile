@@ -184,7 +184,7 @@ help:
 	@echo "  make image     a guest disk image: DISTRO=busybox|debian|ubuntu|... FS=ext4|erofs DAX=1|0"
 	@echo "                 into $(BUILD)/images/DISTRO/ (with vmlinuz and manifest.json)"
 	@echo "  make images    every guest that can be built here ($(IMAGE_DISTROS))"
-	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX)"
+	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX; PID 1, storages, power-off)"
 	@echo "  make footprint guest sizes, boot to agent-ready, guest memory (part of make bench)"
 	@echo "  make lint      banned calls, O_CLOEXEC, file sizes, shellcheck"
 	@echo "  make clean     remove build/ (distclean also removes $(DEPS_DIR)/)"

@@ -23,6 +23,8 @@ struct agent {
         struct ttrpc_server *server;
         struct agent_config config;
         bool init_mode; /* running as PID 1 */
+        /* Init mode: DestroySandbox is done; power off once its reply has left (main.c). */
+        bool power_off_requested;
         uint64_t start_ns;
         /* Directory CopyFile confines writes to (tests and fuzzing point it elsewhere). */
         const char *container_base;
@@ -39,6 +41,7 @@ struct agent {
         bool have_cgroups;
         size_t stdio_cap; /* bytes buffered per output stream */
         struct sandbox *sandbox;
+        struct hotplug *hotplug; /* device waits on kernel uevents (hotplug.c) */
 
         /* OOM events not yet taken by GetOOMEvent, and the calls waiting for one */
         char (*oom_queue)[257];

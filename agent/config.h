@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "cmdline.h"
@@ -28,7 +29,19 @@ struct agent_config {
         bool debug_service;
         const char *kernel_cmdline_path;
         struct kernel_params kernel;
+
+        /* How long a hotplug wait (a device in CreateContainer, a storage) lasts: agent.hotplug_timeout. */
+        uint32_t hotplug_timeout_ms;
+        /* Where log lines are also served (agent.log_vport=N: vsock://-1:N); "" = nowhere. */
+        char log_addr[ADDR_STRING_MAX + 1];
+        /* agent.debug_console: a shell on /dev/console, respawned (init mode only). */
+        bool debug_console;
+        /* A shell per connection (agent.debug_console_vport=N: vsock://-1:N); "" = none. */
+        char debug_console_addr[ADDR_STRING_MAX + 1];
 };
+
+#define HOTPLUG_TIMEOUT_DEFAULT_S 3 /* Kata's */
+#define HOTPLUG_TIMEOUT_MAX_S 3600
 
 enum config_result {
         CONFIG_OK = 0,

@@ -18,10 +18,14 @@
 #include "bundle_config.h"
 #include "cleanup.h"
 #include "containers.h"
+#include "devices_container.h"
 #include "devices_default.h"
+#include "helper_run.h"
+#include "hotplug.h"
 #include "log.h"
 #include "parked.h"
 #include "process.h"
+#include "rpc.h"
 #include "spawn.h"
 #include "storage.h"
 #include "user.h"
@@ -56,6 +60,14 @@ int agent_runtime_init(struct agent *a)
         /* Orphans of containers are reparented to us, so we reap them, PID 1 or not. */
         if (!a->init_mode && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 log_warn_errno(-errno, "cannot become a child subreaper");
+        /* watchable-bind storages watch their sources from the loop, sandbox or not. */
+        storage_set_loop(a->loop);
+        /* Device waits (hotplug.c); without the uevent socket they only look again at their deadline. */
+        int r = hotplug_new(a->loop, a->config.hotplug_timeout_ms, &a->hotplug);
+        if (r < 0)
+                return r;
+        if ((r = hotplug_listen(a->hotplug)) < 0)
+                log_warn_errno(r, "cannot listen to kernel uevents: device waits will only look again at their deadline");
         return spawn_init();
 }
 
@@ -396,14 +408,19 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
         if (!spec || !spec->process || !spec->root || !spec->root->path || !*spec->root->path)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT,
                                        "the OCI spec needs a process and a root with a path");
-        if (req->n_devices)
-                return ttrpc_call_fail(call, GRPC_UNIMPLEMENTED,
-                                       "device `%.64s` (type `%.16s`): passing devices to containers is not "
-                                       "supported by this agent yet",
-                                       req->devices[0]->id ? req->devices[0]->id : "",
-                                       req->devices[0]->type ? req->devices[0]->type : "");
         if (req->n_storages > 64)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "more than 64 storages");
+        if ((r = devices_container_check(spec, req->devices, req->n_devices, &e)) < 0)
+                return ttrpc_call_fail_error(call, r, &e);
+        /* Devices of the storages and of req->devices first: when they appear this handler runs again. */
+        bool ready;
+        r = hotplug_wait_request(a->hotplug, req->storages, req->n_storages, req->devices, req->n_devices, call,
+                                 &req->base, a, rpc_create_container, &ready);
+        if (!ready)
+                return r;
+        /* The spec belongs to the call: its device numbers become the guest's (devices_container.h). */
+        if ((r = devices_container_apply((Grpc__Spec *)spec, req->devices, req->n_devices, &e)) < 0)
+                return ttrpc_call_fail_error(call, r, &e);
 
         struct container *c = calloc(1, sizeof *c);
         if (!c)
@@ -507,7 +524,7 @@ void agent_child_exited(struct agent *a, pid_t pid, int wait_status)
 {
         struct list_head *cpos, *ctmp, *ppos, *ptmp;
 
-        if (sandbox_child_exited(a, pid) || hooks_child_exited(pid, wait_status))
+        if (sandbox_child_exited(a, pid) || hooks_child_exited(pid, wait_status) || helper_child_exited(pid, wait_status))
                 return;
         list_for_each_safe(cpos, ctmp, &a->containers) {
                 struct container *c = list_entry(cpos, struct container, link);

@@ -10,32 +10,60 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/reboot.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "cleanup.h"
-#include "early_mounts.h"
+#include "debug_console.h"
+#include "hotplug.h"
 #include "listen.h"
 #include "log.h"
+#include "log_vport.h"
+#include "pid1.h"
+#include "power.h"
 #include "util.h"
 
+static struct log_vport *log_channel;
+static struct debug_console *debug_console;
+
 /*
- * PID 1 must never exit: the kernel would panic. A fatal error powers the VM
- * off instead, so the VMM exits and the runtime sees the sandbox die.
+ * Every path that would end the agent. As PID 1 that would panic the kernel:
+ * the VM is powered off instead (init/power.h), so the VMM exits.
  */
-static _Noreturn void die(struct agent *a, int code)
+static _Noreturn void finish(struct agent *a, int code, const char *why)
 {
-        if (a->init_mode) {
-                log_error("fatal error as PID 1: powering off");
-                sync();
-                (void)reboot(RB_POWER_OFF);
-                for (;;)
-                        pause();
-        }
+        if (a->init_mode)
+                power_off(code == 0 ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR, why);
         exit(code);
+}
+
+/* How long a DestroySandbox reply gets to reach the host before the power-off. */
+#define POWER_OFF_GRACE_NS (1000ull * 1000 * 1000)
+
+static void power_off_now(struct loop_timer *t)
+{
+        struct agent *a = t->data;
+        finish(a, 0, "sandbox destroyed");
+}
+
+/*
+ * Runs after the server's own hook has written this iteration's replies.
+ * They are in the kernel now, but a VM powered off at once could still
+ * lose them in the virtqueue: wait until the peers have gone, at most a second.
+ */
+static void power_off_after_reply(struct loop *l, void *data)
+{
+        struct agent *a = data;
+        static struct loop_timer grace;
+
+        if (!a->power_off_requested)
+                return;
+        if (ttrpc_server_n_connections(a->server) == 0)
+                finish(a, 0, "sandbox destroyed");
+        if (!loop_timer_armed(&grace) && loop_timer_arm(l, &grace, now_ns() + POWER_OFF_GRACE_NS, power_off_now, a) < 0)
+                finish(a, 0, "sandbox destroyed");
 }
 
 /* Every child and every orphan reparented to us ends here; containers claim theirs. */
@@ -58,6 +86,9 @@ static void on_signal(struct loop *l, int signo, void *data)
         switch (signo) {
         case SIGCHLD:
                 reap_children(a);
+                break;
+        case SIGIO:
+                ttrpc_server_serial_event(a->server);
                 break;
         case SIGTERM:
         case SIGINT:
@@ -119,6 +150,45 @@ static enum log_sink pick_log_sink(bool init_mode)
         return LOG_SINK_STDERR;
 }
 
+/* Loop, signals, server, services, side channels; `why` says what failed. */
+static int start(struct agent *a, const char **why)
+{
+        sigset_t mask;
+        int r;
+
+        /* Replies to vanished peers must fail with EPIPE, not kill the agent. */
+        signal(SIGPIPE, SIG_IGN);
+        if ((r = loop_new(&a->loop)) < 0)
+                return *why = "cannot create the event loop", r;
+        if ((r = agent_runtime_init(a)) < 0)
+                return *why = "cannot set up the container runtime", r;
+        if ((r = ttrpc_server_new(a->loop, &a->server)) < 0)
+                return *why = "cannot create the ttrpc server", r;
+        /* After the server's hook, so it sees this iteration's replies written. */
+        if ((r = loop_after_add(a->loop, power_off_after_reply, a)) < 0)
+                return *why = "cannot set up the power-off hook", r;
+        if ((r = agent_register_services(a)) < 0)
+                return *why = "cannot register services", r;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGIO); /* a virtio-serial port's host side connected (ttrpc_server_serial_event) */
+        if ((r = loop_signals(a->loop, &mask, on_signal, a)) < 0)
+                return *why = "cannot set up signal handling", r;
+        /* Side channels first: a failing server address is then also logged to the host. */
+        if (a->config.log_addr[0] && log_vport_start(a->loop, a->config.log_addr, &log_channel) < 0)
+                log_warn("going on without the log channel");
+        if ((a->config.debug_console || a->config.debug_console_addr[0]) &&
+            debug_console_start(a->loop, a->config.debug_console, PID1_CONSOLE, a->config.debug_console_addr,
+                                &debug_console) < 0)
+                log_warn("going on without the debug console");
+        for (size_t i = 0; i < a->config.n_server_addrs; i++)
+                if (agent_listen(a, a->config.server_addrs[i]) < 0) /* it logged why */
+                        return *why = "cannot serve the server address (see above)", -EINVAL;
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct agent a = {
@@ -127,61 +197,28 @@ int main(int argc, char **argv)
                 .container_base = KATA_CONTAINER_BASE,
                 .sysfs_root = "/sys",
         };
-        sigset_t mask;
+        const char *why = NULL;
         int r;
-        struct early_mount_failure failed[8];
-        size_t n_failed = 0;
 
-        /* First, before there is anywhere to log: /proc holds the command line, /dev the log. */
+        /* /proc first: the kernel command line there decides the rest of the set-up. */
         if (a.init_mode)
-                n_failed = early_mounts_run(early_mount_table, early_mount_count, "", mount, failed,
-                                            ARRAY_SIZE(failed));
+                pid1_mount_proc(mount);
         log_setup("kinglet-agent", LOG_LEVEL_INFO, pick_log_sink(a.init_mode));
-        for (size_t i = 0; i < n_failed && i < ARRAY_SIZE(failed); i++)
-                log_error_errno(failed[i].error, "cannot mount %s on %s", failed[i].m->fstype, failed[i].m->target);
         r = agent_config_load(argc, argv, &a.config);
         if (r == CONFIG_EXIT_SUCCESS)
-                return 0;
+                finish(&a, 0, "only asked for --help or --version");
         if (r < 0)
-                die(&a, AGENT_EXIT_USAGE);
+                finish(&a, AGENT_EXIT_USAGE, "bad configuration (see above)");
         log_set_level(a.config.log_level);
+        if (a.init_mode) {
+                pid1_setup(&a.config.kernel, mount);
+                log_set_sink(pick_log_sink(true)); /* the console may be stderr now */
+        }
 
-        /* Replies to vanished peers must fail with EPIPE, not kill the agent. */
-        signal(SIGPIPE, SIG_IGN);
-
-        r = loop_new(&a.loop);
+        r = start(&a, &why);
         if (r < 0) {
-                log_error_errno(r, "cannot create the event loop");
-                die(&a, 1);
-        }
-        r = agent_runtime_init(&a);
-        if (r < 0) {
-                log_error_errno(r, "cannot set up the container runtime");
-                die(&a, 1);
-        }
-        r = ttrpc_server_new(a.loop, &a.server);
-        if (r < 0) {
-                log_error_errno(r, "cannot create the ttrpc server");
-                die(&a, 1);
-        }
-        r = agent_register_services(&a);
-        if (r < 0) {
-                log_error_errno(r, "cannot register services");
-                die(&a, 1);
-        }
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        r = loop_signals(a.loop, &mask, on_signal, &a);
-        if (r < 0) {
-                log_error_errno(r, "cannot set up signal handling");
-                die(&a, 1);
-        }
-        for (size_t i = 0; i < a.config.n_server_addrs; i++) {
-                r = agent_listen(&a, a.config.server_addrs[i]);
-                if (r < 0)
-                        die(&a, 1); /* agent_listen logged why */
+                log_error_errno(r, "%s", why);
+                finish(&a, 1, why);
         }
         long long mem_used, mem_cached;
         guest_memory_kib(&mem_used, &mem_cached);
@@ -198,10 +235,17 @@ int main(int argc, char **argv)
         r = loop_run(a.loop);
         if (r < 0) {
                 log_error_errno(r, "event loop failed");
-                die(&a, 1);
+                finish(&a, 1, "the event loop failed");
         }
+        /* Only a signal ends the loop, and PID 1 ignores those; still, PID 1 never returns. */
+        if (a.init_mode)
+                finish(&a, 0, "the event loop ended");
+        debug_console = (debug_console_free(debug_console), NULL);
+        log_channel = (log_vport_free(log_channel), NULL);
         agent_runtime_free(&a);
         a.server = ttrpc_server_free(a.server);
+        /* After the server: freeing it cancels the calls parked on device waits. */
+        a.hotplug = hotplug_free(a.hotplug);
         a.loop = loop_free(a.loop);
         for (size_t i = 0; i < a.n_socket_paths; i++)
                 (void)unlink(a.socket_paths[i]);

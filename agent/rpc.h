@@ -77,6 +77,9 @@ RPC_HANDLER(rpc_get_metrics);
 RPC_HANDLER(rpc_get_iptables);
 RPC_HANDLER(rpc_set_iptables);
 
+/* rpc_unsupported.c: UNIMPLEMENTED by design, with the reason per method */
+RPC_HANDLER(rpc_unsupported);
+
 /* rpc_debug.c */
 RPC_HANDLER(rpc_debug_sleep);
 

@@ -21,6 +21,7 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "fds.h"
+#include "hotplug.h"
 #include "log.h"
 #include "rpc.h"
 #include "storage.h"
@@ -183,6 +184,7 @@ void sandbox_free(struct agent *a)
                 (void)waitpid(sb->pidns_holder, NULL, 0); /* SIGKILL: immediate */
         }
         storage_unmount_all(&sb->storages);
+        storage_release_shared(); /* shared=true storages lived as long as the sandbox */
         free(sb);
         a->sandbox = NULL;
 }
@@ -211,6 +213,12 @@ RPC_HANDLER(rpc_create_sandbox)
                                        req->hostname);
         if (req->guest_hook_path && strlen(req->guest_hook_path) >= 256)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "guest_hook_path is longer than 255 bytes");
+        /* Block storages wait for their devices (hotplug.h): when they appear this handler runs again. */
+        bool ready;
+        r = hotplug_wait_request(a->hotplug, req->storages, req->n_storages, NULL, 0, call, request, userdata,
+                                 rpc_create_sandbox, &ready);
+        if (!ready)
+                return r;
 
         struct sandbox *sb = calloc(1, sizeof *sb);
         if (!sb)
@@ -260,6 +268,8 @@ static void finish_destroy(struct agent *a)
                 log_info("sandbox %s destroyed", a->sandbox->id[0] ? a->sandbox->id : "(unnamed)");
         sandbox_free(a);
         a->oom_head = a->oom_count = 0;
+        /* As PID 1 the VM ends with its sandbox: main.c powers off once the reply has left. */
+        a->power_off_requested = a->init_mode;
 }
 
 void sandbox_containers_gone(struct agent *a)

@@ -2,7 +2,8 @@
 /*
  * The dispatch tables. Method names are checked against the generated service
  * descriptors at registration, so a typo fails at start-up, not at call time.
- * A method listed with a NULL handler (or not listed) answers UNIMPLEMENTED.
+ * A method listed with a NULL handler (or not listed) answers UNIMPLEMENTED;
+ * the ones unsupported by design name rpc_unsupported, which says why.
  *
  * Adding an RPC: write the handler in an rpc_<area>.c file, declare it in
  * rpc.h, and put it in the table below.
@@ -32,8 +33,8 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "StatsContainer", rpc_stats_container },
         { "PauseContainer", rpc_pause_container },
         { "ResumeContainer", rpc_resume_container },
-        { "RemoveStaleVirtiofsShareMounts", NULL },
-        { "GetDiagnosticData", NULL },
+        { "RemoveStaleVirtiofsShareMounts", rpc_unsupported },
+        { "GetDiagnosticData", rpc_unsupported },
         /* stdio */
         { "WriteStdin", rpc_write_stdin },
         { "ReadStdout", rpc_read_stdout },
@@ -41,17 +42,17 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "CloseStdin", rpc_close_stdin },
         { "TtyWinResize", rpc_tty_win_resize },
         /* networking */
-        { "UpdateInterface", NULL },
-        { "UpdateRoutes", NULL },
-        { "ListInterfaces", NULL },
-        { "ListRoutes", NULL },
-        { "AddARPNeighbors", NULL },
+        { "UpdateInterface", rpc_unsupported },
+        { "UpdateRoutes", rpc_unsupported },
+        { "ListInterfaces", rpc_unsupported },
+        { "ListRoutes", rpc_unsupported },
+        { "AddARPNeighbors", rpc_unsupported },
         { "GetIPTables", rpc_get_iptables },
         { "SetIPTables", rpc_set_iptables },
         /* observability and memory agent */
         { "GetMetrics", rpc_get_metrics },
-        { "MemAgentMemcgSet", NULL },
-        { "MemAgentCompactSet", NULL },
+        { "MemAgentMemcgSet", rpc_unsupported },
+        { "MemAgentCompactSet", rpc_unsupported },
         /* sandbox and guest */
         { "CreateSandbox", rpc_create_sandbox },
         { "DestroySandbox", rpc_destroy_sandbox },
@@ -66,7 +67,7 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "AddSwapPath", rpc_add_swap_path },
         { "GetVolumeStats", rpc_get_volume_stats },
         { "ResizeVolume", rpc_resize_volume },
-        { "SetPolicy", NULL },
+        { "SetPolicy", rpc_unsupported },
 };
 
 static const struct ttrpc_method_handler containers_handlers[] = {
@@ -101,8 +102,8 @@ const struct ttrpc_service agent_debug_service = {
         .n_handlers = ARRAY_SIZE(debug_handlers),
 };
 
-/* Filled as device support lands; storages come from storage.c's table. */
-const char *const agent_device_handlers[] = { NULL };
+/* Device types CreateContainer takes (hotplug_need.c); storages come from storage.c's table. */
+const char *const agent_device_handlers[] = { "blk", "mmioblk", "scsi", "nvdimm", "vfio-pci", "vfio-pci-gk", NULL };
 
 int agent_register_services(struct agent *a)
 {

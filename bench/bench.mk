@@ -16,6 +16,9 @@
 #   BENCH_CT_SOAK=1000   create/start/wait/remove cycles of the leak soak
 #   BENCH_FOOTPRINT=1    0 skips the guest footprint table (make footprint: boots
 #                        each guest in $(BUILD)/images under QEMU, BOOTS=3 times)
+#   BENCH_BOOT=1         0 skips the boot and guest memory table (make bench-boot:
+#                        the busybox initrd with the agent as init next to a shell
+#                        as init, BOOT_BENCH_BOOTS=5 boots of each, 10 idle containers)
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -32,6 +35,8 @@ BENCH_CT_ROUNDS ?= 4
 BENCH_CT_DENSITY ?= 100
 BENCH_CT_SOAK ?= 1000
 BENCH_FOOTPRINT ?= 1
+BENCH_BOOT ?= 1
+BOOT_BENCH_BOOTS ?= 5
 
 BENCH_LOAD := $(BUILD)/bench/ttrpc-load
 BENCH_CT := $(BUILD)/bench/ct-bench
@@ -68,7 +73,7 @@ $(BENCH_GO_SERVER): $(BENCH_GO_SRCS) | $(DEPS_STAMP)
 	@echo "  GO $@"
 	$(Q)$(BENCH_GO_ENV) go build -trimpath -ldflags='-s -w' -o $@ ./bench/go-ttrpc-server
 
-.PHONY: bench bench-bins
+.PHONY: bench bench-bins bench-boot
 bench-bins: $(BENCH_LOAD) $(BENCH_GO_SERVER) $(BENCH_CT)
 
 bench: all bench-bins
@@ -78,3 +83,9 @@ bench: all bench-bins
 		BENCH_CT_ROUNDS="$(BENCH_CT_ROUNDS)" BENCH_CT_DENSITY="$(BENCH_CT_DENSITY)" \
 		BENCH_CT_SOAK="$(BENCH_CT_SOAK)" sh bench/run.sh $(BUILD)
 	$(Q)$(if $(filter 1,$(BENCH_FOOTPRINT)),$(MAKE) --no-print-directory footprint)
+	$(Q)$(if $(filter 1,$(BENCH_BOOT)),$(MAKE) --no-print-directory bench-boot)
+
+# Boot to agent-ready and guest memory, the agent as init next to a shell as init.
+bench-boot: all $(BUILD)/images/busybox/vmlinuz $(BUILD)/images/busybox/initrd.img
+	$(Q)IMAGES=$(IMAGES_DIR) OUT=$(BUILD)/bench/boot.md KINGLET_CTL=$(BUILD)/kinglet-ctl \
+		BOOT_BENCH_BOOTS=$(BOOT_BENCH_BOOTS) sh bench/boot_bench.sh

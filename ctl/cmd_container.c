@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "cleanup.h"
 #include "ctl.h"
 #include "oci_spec.h"
 #include "relay.h"
 #include "spec_edit.h"
+#include "spec_storage.h"
 #include "util.h"
 
 /* run and exec exit with the process's status; their own failures use this (as docker does). */
@@ -25,11 +27,25 @@ struct launch {
         bool interactive, detach, keep, sandbox_pidns;
         char *const *args;
         size_t n_args;
+        /* --storage and --device, parsed (freed by launch_free) */
+        Grpc__Storage *storages[CTL_MAX_STORAGES];
+        size_t n_storages;
+        Grpc__Device *devices[CTL_MAX_DEVICES];
+        size_t n_devices;
 };
+
+static void launch_free(struct launch *l)
+{
+        for (size_t i = 0; i < l->n_storages; i++)
+                protobuf_c_message_free_unpacked(&l->storages[i]->base, NULL);
+        for (size_t i = 0; i < l->n_devices; i++)
+                protobuf_c_message_free_unpacked(&l->devices[i]->base, NULL);
+        l->n_storages = l->n_devices = 0;
+}
 
 enum {
         OPT_BUNDLE = 0x100, OPT_ROOTFS, OPT_ENV, OPT_CWD, OPT_USER, OPT_HOSTNAME, OPT_MEMORY, OPT_CPUS,
-        OPT_PIDS, OPT_KEEP, OPT_SANDBOX_PIDNS, OPT_EXEC_ID,
+        OPT_PIDS, OPT_KEEP, OPT_SANDBOX_PIDNS, OPT_EXEC_ID, OPT_STORAGE, OPT_DEVICE,
 };
 
 static const struct option launch_options[] = {
@@ -48,12 +64,14 @@ static const struct option launch_options[] = {
         { "keep", no_argument, NULL, OPT_KEEP },
         { "sandbox-pidns", no_argument, NULL, OPT_SANDBOX_PIDNS },
         { "exec-id", required_argument, NULL, OPT_EXEC_ID },
+        { "storage", required_argument, NULL, OPT_STORAGE },
+        { "device", required_argument, NULL, OPT_DEVICE },
         {},
 };
 
 static int parse_launch(const char *cmd, int argc, char **argv, struct launch *l)
 {
-        int opt;
+        int opt, code;
         while ((opt = getopt_long(argc, argv, "+e:w:u:tid", launch_options, NULL)) != -1) {
                 switch (opt) {
                 case OPT_BUNDLE: l->bundle = optarg; break;
@@ -72,6 +90,14 @@ static int parse_launch(const char *cmd, int argc, char **argv, struct launch *l
                 case 'd': l->detach = true; break;
                 case OPT_KEEP: l->keep = true; break;
                 case OPT_SANDBOX_PIDNS: l->sandbox_pidns = true; break;
+                case OPT_STORAGE:
+                        if ((code = ctl_add_storage(cmd, optarg, l->storages, &l->n_storages)))
+                                return code;
+                        break;
+                case OPT_DEVICE:
+                        if ((code = ctl_add_device(cmd, optarg, l->devices, &l->n_devices)))
+                                return code;
+                        break;
                 case OPT_MEMORY:
                         if (parse_size(optarg, &l->res.memory) < 0)
                                 return ctl_usage_error(cmd, "--memory wants a size like 64m, got `%s`", optarg);
@@ -89,6 +115,9 @@ static int parse_launch(const char *cmd, int argc, char **argv, struct launch *l
                         return ctl_usage_error(cmd, "unknown option");
                 }
         }
+        struct rpc_error e = { 0 };
+        if (ctl_devices_check(l->devices, l->n_devices, &e) < 0)
+                return ctl_usage_error(cmd, "--device: %s", e.msg);
         return 0;
 }
 
@@ -118,6 +147,8 @@ static int build_spec(const char *cmd, const struct launch *l, Grpc__Spec **ret)
                 r = spec_apply_resources(spec, &l->res, &e);
         if (r == 0 && l->hostname)
                 r = spec_set_hostname(spec, l->hostname, &e);
+        if (r == 0)
+                r = ctl_spec_add_devices(spec, l->devices, l->n_devices, &e);
         if (r < 0) {
                 if (spec)
                         protobuf_c_message_free_unpacked(&spec->base, NULL);
@@ -152,12 +183,20 @@ static int create_from(struct ctl *ctl, const char *cmd, const char *id, struct 
                 return code;
         }
         struct agent_client ac = client_of(ctl);
-        struct create_opts opts = { .sandbox_pidns = l->sandbox_pidns };
+        /* Built here rather than by agent_create_container, whose options carry no devices. */
+        Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+        req.container_id = req.exec_id = (char *)id;
+        req.oci = spec;
+        req.sandbox_pidns = l->sandbox_pidns;
+        req.storages = l->storages;
+        req.n_storages = l->n_storages;
+        req.devices = l->devices;
+        req.n_devices = l->n_devices;
         struct user_flag u;
         Grpc__StringUser names;
         if (l->proc.user && user_flag_parse(l->proc.user, &u) == 0 && user_flag_string_user(&u, &names))
-                opts.user = &names;
-        int r = agent_create_container(&ac, id, spec, &opts, &e);
+                req.string_user = &names;
+        int r = agent_call(&ac, "CreateContainer", &req.base, NULL, NULL, &e);
         protobuf_c_message_free_unpacked(&spec->base, NULL);
         return r < 0 ? fail(ctl, &e, fail_code) : 0;
 }
@@ -176,7 +215,7 @@ static void print_id(struct ctl *ctl, const char *key, const char *id)
 
 static int cmd_create(struct ctl *ctl, int argc, char **argv)
 {
-        struct launch l = { 0 };
+        _cleanup_(launch_free) struct launch l = { 0 };
         int code = parse_launch("create", argc, argv, &l);
         if (code)
                 return code;
@@ -226,7 +265,7 @@ static int attach(struct ctl *ctl, const char *id, const char *exec_id, const st
 
 static int cmd_run(struct ctl *ctl, int argc, char **argv)
 {
-        struct launch l = { 0 };
+        _cleanup_(launch_free) struct launch l = { 0 };
         char generated[64];
         int code = parse_launch("run", argc, argv, &l);
         if (code)
@@ -262,12 +301,14 @@ static int cmd_run(struct ctl *ctl, int argc, char **argv)
 
 static int cmd_exec(struct ctl *ctl, int argc, char **argv)
 {
-        struct launch l = { 0 };
+        _cleanup_(launch_free) struct launch l = { 0 };
         char generated[64];
         struct rpc_error e = { 0 };
         int code = parse_launch("exec", argc, argv, &l);
         if (code)
                 return code;
+        if (l.n_storages || l.n_devices)
+                return ctl_usage_error("exec", "--storage and --device belong to run and create");
         if (argc - optind < 2)
                 return ctl_usage_error("exec", "needs a container ID and a command");
         const char *id = argv[optind];
@@ -324,7 +365,9 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
         "  --memory SIZE       memory limit (e.g. 64m)\n"                                              \
         "  --cpus N            CPU quota in CPUs (e.g. 0.5)\n"                                         \
         "  --pids N            process limit\n"                                                        \
-        "  --sandbox-pidns     join the sandbox's shared PID namespace"
+        "  --sandbox-pidns     join the sandbox's shared PID namespace\n"                            \
+        "  --storage SPEC      mount a storage for this container first (repeatable, at most 64)\n"   \
+        "  --device SPEC       give the container a guest device (repeatable, at most 64)"
 
 const struct ctl_command ctl_container_commands[] = {
         { "run", "create and start a container, relay its stdio, wait, remove it",
@@ -333,10 +376,12 @@ const struct ctl_command ctl_container_commands[] = {
           "  -d, --detach        start it and return\n"
           "  --keep              do not remove it when it exits\n\n"
           "Exits with the container's status (128+N when killed by signal N); 125 when the agent\n"
-          "refuses to run it.",
+          "refuses to run it.\n\n" CTL_STORAGE_SPEC_HELP CTL_DEVICE_SPEC_HELP CTL_SPEC_SYNTAX_HELP,
           cmd_run },
         { "create", "create a container and hold its process before exec (like runc create)",
-          "[OPTIONS] ID [COMMAND...]\n\n" LAUNCH_FLAGS, cmd_create },
+          "[OPTIONS] ID [COMMAND...]\n\n" LAUNCH_FLAGS "\n\n" CTL_STORAGE_SPEC_HELP CTL_DEVICE_SPEC_HELP
+          CTL_SPEC_SYNTAX_HELP,
+          cmd_create },
         { "start", "start a created container", "ID", cmd_start },
         { "exec", "run another process in a running container",
           "[-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER[:GROUP]] [--exec-id ID] CONTAINER COMMAND...\n\n"

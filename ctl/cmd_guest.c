@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* guest-details, set-time, reseed: guest-wide AgentService calls. */
+/* guest-details, set-time, reseed, metrics: guest-wide AgentService calls. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -199,6 +199,30 @@ static int cmd_reseed(struct ctl *ctl, int argc, char **argv)
         return 0;
 }
 
+static int cmd_metrics(struct ctl *ctl, int argc, char **argv)
+{
+        Grpc__GetMetricsRequest req = GRPC__GET_METRICS_REQUEST__INIT;
+        ProtobufCMessage *msg = NULL;
+        (void)argv;
+
+        if (argc > 1)
+                return ctl_usage_error("metrics", "takes no arguments");
+        int code = ctl_call(ctl, AGENT_SERVICE, "GetMetrics", &req.base, &grpc__metrics__descriptor, &msg);
+        if (code)
+                return code;
+        const char *text = ((const Grpc__Metrics *)msg)->metrics;
+        if (ctl->json) {
+                json_object_begin(&ctl->out);
+                json_key(&ctl->out, "metrics");
+                json_string(&ctl->out, text);
+                json_object_end(&ctl->out);
+                json_finish(&ctl->out);
+        } else
+                fputs(text, stdout);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return 0;
+}
+
 const struct ctl_command ctl_guest_commands[] = {
         { "guest-details", "agent capabilities and memory details (GetGuestDetails)",
           "[--mem-block-size] [--mem-hotplug-probe]", cmd_guest_details },
@@ -206,5 +230,7 @@ const struct ctl_command ctl_guest_commands[] = {
           "[SECONDS[.FRACTION]]", cmd_set_time },
         { "reseed", "feed host randomness to the guest CRNG (ReseedRandomDev)", "[--bytes N]",
           cmd_reseed },
+        { "metrics", "the agent's and guest's metrics in Prometheus text format (GetMetrics)",
+          "\n\nPrints the text as the agent sends it; --json: {\"metrics\":TEXT}.", cmd_metrics },
         {},
 };

@@ -18,9 +18,13 @@
 
 static const struct ctl_command *const groups[] = {
         ctl_health_commands,
+        ctl_sandbox_commands,
         ctl_container_commands,
         ctl_manage_commands,
         ctl_guest_commands,
+        ctl_hotplug_commands,
+        ctl_volume_commands,
+        ctl_iptables_commands,
         ctl_copy_file_commands,
         ctl_raw_commands,
 };
@@ -70,7 +74,7 @@ static void usage(FILE *out)
                 DEFAULT_TIMEOUT_S);
         for (size_t g = 0; g < ARRAY_SIZE(groups); g++)
                 for (const struct ctl_command *c = groups[g]; c->name; c++)
-                        fprintf(out, "  %-16s %s\n", c->name, c->summary);
+                        fprintf(out, "  %-18s %s\n", c->name, c->summary);
         fprintf(out,
                 "\n"
                 "Exit status: 0 on success; the gRPC status code (1-16) when the agent\n"

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "cleanup.h"
+#include "config_file.h"
 #include "util.h"
 
 enum param_type {
@@ -81,8 +82,8 @@ static int parse_bool(const char *v, bool *ret)
         return -EINVAL;
 }
 
-static void apply(struct kernel_params *kp, const char *key, const char *value,
-                  kernel_param_warn_fn warn, void *data)
+void kernel_param_set(struct kernel_params *kp, const char *key, const char *value, kernel_param_warn_fn warn,
+                      void *data)
 {
         const struct param_def *d = find_param(key);
         char *base = (char *)kp;
@@ -145,10 +146,8 @@ static void apply(struct kernel_params *kp, const char *key, const char *value,
  * Splits like the kernel's next_arg(): whitespace separates parameters,
  * double quotes may surround a value (or the whole parameter) to keep spaces.
  */
-void kernel_params_parse(const char *cmdline, struct kernel_params *ret,
-                         kernel_param_warn_fn warn, void *data)
+void kernel_params_apply(const char *cmdline, struct kernel_params *kp, kernel_param_warn_fn warn, void *data)
 {
-        struct kernel_params kp = { 0 };
         const char *p = cmdline;
         size_t total = strnlen(cmdline, CMDLINE_MAX);
 
@@ -172,8 +171,14 @@ void kernel_params_parse(const char *cmdline, struct kernel_params *ret,
                 char *eq = strchr(token, '=');
                 if (eq)
                         *eq = '\0';
-                apply(&kp, token, eq ? eq + 1 : NULL, warn, data);
+                kernel_param_set(kp, token, eq ? eq + 1 : NULL, warn, data);
         }
+}
+
+void kernel_params_parse(const char *cmdline, struct kernel_params *ret, kernel_param_warn_fn warn, void *data)
+{
+        struct kernel_params kp = { 0 };
+        kernel_params_apply(cmdline, &kp, warn, data);
         *ret = kp;
 }
 
@@ -195,6 +200,15 @@ int kernel_params_read(const char *path, struct kernel_params *ret, kernel_param
         }
         if (r < 0)
                 return r;
-        kernel_params_parse(buf, ret, warn, data);
+        struct kernel_params kp;
+        kernel_params_parse(buf, &kp, warn, data);
+        if (kp.has_config_file) {
+                struct kernel_params from_file = { 0 };
+                config_file_read(kp.config_file, &from_file, warn, data);
+                /* The command line wins; its warnings were given already. */
+                kernel_params_apply(buf, &from_file, NULL, NULL);
+                kp = from_file;
+        }
+        *ret = kp;
         return 0;
 }

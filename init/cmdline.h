@@ -47,7 +47,18 @@ typedef void (*kernel_param_warn_fn)(const char *key, const char *value, const c
 void kernel_params_parse(const char *cmdline, struct kernel_params *ret,
                          kernel_param_warn_fn warn, void *data);
 
-/* Reads and parses `path` (normally /proc/cmdline). -errno if it cannot be read. */
+/* Applies a command line on top of *kp (what kernel_params_parse does, without starting empty). */
+void kernel_params_apply(const char *cmdline, struct kernel_params *kp, kernel_param_warn_fn warn, void *data);
+
+/* Sets one parameter through the table (value NULL for a bare key); a bad value is reported, *kp kept. */
+void kernel_param_set(struct kernel_params *kp, const char *key, const char *value, kernel_param_warn_fn warn,
+                      void *data);
+
+/*
+ * Reads and parses `path` (normally /proc/cmdline). -errno if it cannot be read.
+ * With agent.config_file=FILE, FILE is read too (config_file.h) and the
+ * command line is applied again on top of it: the command line wins.
+ */
 int kernel_params_read(const char *path, struct kernel_params *ret, kernel_param_warn_fn warn,
                        void *data);
 

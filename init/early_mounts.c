@@ -10,23 +10,22 @@
 
 #define NOSUID_NODEV (MS_NOSUID | MS_NODEV)
 
+const struct early_mount early_mount_proc = { "proc", "/proc", "proc", NOSUID_NODEV | MS_NOEXEC, NULL, 0555 };
+
 const struct early_mount early_mount_table[] = {
-        { "proc", "/proc", "proc", NOSUID_NODEV | MS_NOEXEC, NULL, 0555 },
         { "sysfs", "/sys", "sysfs", NOSUID_NODEV | MS_NOEXEC, NULL, 0555 },
         { "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0755 },
         /* A private instance; the /dev/ptmx node of devtmpfs opens the instance beside it. */
         { "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", 0755 },
         { "shm", "/dev/shm", "tmpfs", NOSUID_NODEV, "mode=1777", 01777 },
         { "tmpfs", "/run", "tmpfs", NOSUID_NODEV, "mode=0755", 0755 },
-        /* nsdelegate: a container's cgroup namespace is a delegation boundary. */
-        { "cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV | MS_NOEXEC, "nsdelegate", 0555 },
 };
 const size_t early_mount_count = sizeof early_mount_table / sizeof *early_mount_table;
 
 /* Mounted already (the kernel's devtmpfs on a disk root, a second start): another device than its parent. */
 static bool is_mount_point(const char *path)
 {
-        char parent[300];
+        char parent[PATH_MAX_EARLY + 4];
         struct stat st, pst;
         snprintf(parent, sizeof parent, "%s/..", path);
         return stat(path, &st) == 0 && stat(parent, &pst) == 0 && st.st_dev != pst.st_dev;
@@ -51,7 +50,7 @@ size_t early_mounts_run(const struct early_mount *table, size_t n, const char *r
         size_t failed = 0;
         for (size_t i = 0; i < n; i++) {
                 const struct early_mount *m = &table[i];
-                char target[256];
+                char target[PATH_MAX_EARLY];
                 int r = 0;
                 if ((size_t)snprintf(target, sizeof target, "%s%s", root, m->target) >= sizeof target)
                         r = -ENAMETOOLONG;

@@ -3,7 +3,7 @@
  * The file systems PID 1 mounts before anything else: the kernel hands init
  * a bare root (an initramfs, or a disk mounted read-only), and the agent
  * needs /proc for its command line, /sys and /dev for its virtio-serial
- * port, /run for container state and cgroup2 for containers.
+ * port, /run for container state and cgroups for containers.
  */
 #ifndef KINGLET_EARLY_MOUNTS_H
 #define KINGLET_EARLY_MOUNTS_H
@@ -20,7 +20,15 @@ struct early_mount {
         mode_t dir_mode; /* for the mount point, when it has to be made */
 };
 
-/* The table, in order: each mount point lives on a file system mounted before it. */
+/* Longest target (root prefix included) early_mounts_run() handles. */
+#define PATH_MAX_EARLY 256
+
+/* /proc: mounted first, since the kernel command line decides the rest. */
+extern const struct early_mount early_mount_proc;
+/*
+ * The rest, in order: each mount point lives on a file system mounted before
+ * it. The cgroup file systems follow (cgroup_mounts.h).
+ */
 extern const struct early_mount early_mount_table[];
 extern const size_t early_mount_count;
 

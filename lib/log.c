@@ -15,6 +15,9 @@ static struct {
         enum log_level level;
         enum log_sink sink;
         int kmsg_fd;
+        log_tee_fn tee;
+        void *tee_data;
+        bool in_tee;
 } log_state = {
         .source = "kinglet",
         .level = LOG_LEVEL_INFO,
@@ -46,6 +49,12 @@ void log_setup(const char *source, enum log_level level, enum log_sink sink)
         log_state.source = source;
         log_state.level = level;
         log_set_sink(sink);
+}
+
+void log_set_tee(log_tee_fn fn, void *data)
+{
+        log_state.tee = fn;
+        log_state.tee_data = data;
 }
 
 void log_set_level(enum log_level level)
@@ -185,9 +194,22 @@ size_t log_format_line(char *buf, size_t size, enum log_level level,
         return len;
 }
 
+static void write_tee(const char *line, size_t len)
+{
+        if (!log_state.tee || log_state.in_tee)
+                return;
+        log_state.in_tee = true;
+        log_state.tee(line, len, log_state.tee_data);
+        log_state.in_tee = false;
+}
+
+/* line has room for one more byte (the newline). */
 static void write_line(enum log_level level, char *line, size_t len)
 {
         static const int kmsg_prio[] = { 3, 4, 6, 7 };
+
+        line[len] = '\n';
+        write_tee(line, len + 1);
 
         if (log_state.sink == LOG_SINK_KMSG && log_state.kmsg_fd >= 0) {
                 char out[LOG_LINE_MAX + 8];

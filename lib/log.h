@@ -49,6 +49,14 @@ struct log_field {
 #define LOG_LINE_MAX 2048
 
 void log_setup(const char *source, enum log_level level, enum log_sink sink);
+
+/*
+ * A second destination for every line written (the agent's log_vport): fn
+ * gets the whole line, newline included. It must not block; a line logged
+ * from inside fn is not handed to it again. NULL removes it.
+ */
+typedef void (*log_tee_fn)(const char *line, size_t len, void *data);
+void log_set_tee(log_tee_fn fn, void *data);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_sink(enum log_sink sink);

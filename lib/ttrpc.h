@@ -97,6 +97,13 @@ int ttrpc_server_add_stream(struct ttrpc_server *s, int fd, const char *descript
  * the peer goes away the device is reopened and served afresh.
  */
 int ttrpc_server_add_serial(struct ttrpc_server *s, const char *device_path);
+/*
+ * A serial port is served only while its host side is connected. Call this
+ * on SIGIO (block SIGIO and route it to the loop first: ports waiting for
+ * their host are then O_ASYNC) to serve them as soon as the host connects;
+ * without it they are looked at once a second.
+ */
+void ttrpc_server_serial_event(struct ttrpc_server *s);
 
 /* --- inside handlers --- */
 

@@ -279,6 +279,18 @@ static bool check_stream(struct ttrpc_conn *c, const struct ttrpc_header *h)
                                         h->stream_id);
                 return false;
         }
+        /*
+         * A serial channel has no connection boundaries: a new host client can
+         * send its first request before the previous client's hang-up reached
+         * us (the port reopened between our reads). ttrpc clients number from 1,
+         * so stream 1 after others is a new client: the old one's calls go.
+         */
+        if (c->edge_triggered && h->stream_id == 1 && c->last_stream_id >= 1) {
+                log_debug("connection %" PRIu64 " (%s): stream 1 again: a new client on the serial channel",
+                          c->id, c->peer);
+                call_cancel_all(c, -ECONNRESET);
+                c->last_stream_id = 0;
+        }
         if (h->stream_id <= c->last_stream_id) {
                 s->stats.protocol_errors++;
                 (void)conn_queue_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The server object: service registry, listening sockets, connection bookkeeping. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +90,7 @@ static void listener_free(struct listener *li)
 {
         struct ttrpc_server *s = li->server;
         if (li->fd >= 0) {
-                loop_watch_remove(s->loop, &li->watch);
+                loop_watch_remove(s->loop, &li->watch); /* a serial port waiting for its host has none */
                 close_and_reset(&li->fd);
         }
         loop_timer_disarm(s->loop, &li->retry);
@@ -234,8 +238,19 @@ int ttrpc_server_add_stream(struct ttrpc_server *s, int fd, const char *descript
 
 /* --- serial channels --- */
 
+/*
+ * A virtio-serial port whose host side is not connected (the VMM's chardev
+ * socket has no client yet, or the client left) reads as end-of-file and
+ * polls as POLLHUP at once, forever: serving it would spin. So a port is
+ * served only while its host is there. In between, the listener holds the
+ * open port without watching it and waits for the kernel's SIGIO, which
+ * virtio_console sends to an O_ASYNC port when the host connects (delivered
+ * through the loop's signalfd: ttrpc_server_serial_event); a slow timer is
+ * the fallback where SIGIO is not routed to the loop or not sent (a tty).
+ */
 #define SERIAL_RETRY_MIN_NS (100 * NSEC_PER_MSEC)
 #define SERIAL_RETRY_MAX_NS (5 * NSEC_PER_SEC)
+#define SERIAL_HOST_CHECK_NS (1 * NSEC_PER_SEC)
 
 static int serial_open(struct listener *li);
 
@@ -245,13 +260,38 @@ static void serial_on_retry(struct loop_timer *t)
         (void)serial_open(li);
 }
 
+static void serial_schedule(struct listener *li, uint64_t delay_ns)
+{
+        if (loop_timer_arm(li->server->loop, &li->retry, now_ns() + delay_ns, serial_on_retry, li) < 0)
+                log_error("cannot schedule reopening %s: out of memory", li->device);
+}
+
 static void serial_schedule_retry(struct listener *li)
 {
         li->retry_delay_ns = li->retry_delay_ns ? MIN(li->retry_delay_ns * 2, SERIAL_RETRY_MAX_NS)
                                                 : SERIAL_RETRY_MIN_NS;
-        if (loop_timer_arm(li->server->loop, &li->retry, now_ns() + li->retry_delay_ns,
-                           serial_on_retry, li) < 0)
-                log_error("cannot schedule reopening %s: out of memory", li->device);
+        serial_schedule(li, li->retry_delay_ns);
+}
+
+/* True while the port's host side is not connected (virtio_console reports POLLHUP then). */
+static bool serial_host_absent(int fd)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/* SIGIO on host (dis)connection, but only when the owner routes SIGIO to its loop (else it would kill us). */
+static void serial_set_async(int fd, bool on)
+{
+        sigset_t blocked;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0)
+                return;
+        if (on && (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0 || !sigismember(&blocked, SIGIO)))
+                return;
+        if (on)
+                (void)fcntl(fd, F_SETOWN, getpid());
+        (void)fcntl(fd, F_SETFL, on ? fl | O_ASYNC : fl & ~O_ASYNC);
 }
 
 static void serial_on_closed(void *data)
@@ -259,21 +299,23 @@ static void serial_on_closed(void *data)
         struct listener *li = data;
 
         li->conn = NULL;
-        log_info("serial channel %s: peer went away, reopening", li->device);
+        log_info("serial channel %s: the host side closed; serving it again when it reconnects", li->device);
         (void)serial_open(li);
 }
 
-static int serial_open(struct listener *li)
+/* Serves the port held in li->fd when its host is there; else keeps waiting. Takes the fd. */
+static int serial_serve(struct listener *li)
 {
-        int fd = transport_open_serial(li->device);
-        if (fd < 0) {
-                if (li->retry_delay_ns == 0 || li->retry_delay_ns == SERIAL_RETRY_MAX_NS)
-                        log_warn_errno(fd, "cannot open serial channel %s, retrying", li->device);
-                serial_schedule_retry(li);
-                return fd;
+        if (serial_host_absent(li->fd)) {
+                serial_set_async(li->fd, true);
+                serial_schedule(li, SERIAL_HOST_CHECK_NS);
+                return 0;
         }
+        serial_set_async(li->fd, false);
+        loop_timer_disarm(li->server->loop, &li->retry);
         struct ttrpc_conn *c;
-        int r = conn_new(li->server, fd, li->description, true, &c);
+        int fd = li->fd, r = conn_new(li->server, fd, li->description, true, &c);
+        li->fd = -1; /* the connection owns it now, or it is closed */
         if (r < 0) {
                 close(fd);
                 serial_schedule_retry(li);
@@ -284,6 +326,31 @@ static int serial_open(struct listener *li)
         c->on_closed_data = li;
         li->conn = c;
         return 0;
+}
+
+static int serial_open(struct listener *li)
+{
+        if (li->fd >= 0) /* waiting for the host with the port open */
+                return serial_serve(li);
+        int fd = transport_open_serial(li->device);
+        if (fd < 0) {
+                if (li->retry_delay_ns == 0 || li->retry_delay_ns == SERIAL_RETRY_MAX_NS)
+                        log_warn_errno(fd, "cannot open serial channel %s, retrying", li->device);
+                serial_schedule_retry(li);
+                return fd;
+        }
+        li->fd = fd;
+        return serial_serve(li);
+}
+
+void ttrpc_server_serial_event(struct ttrpc_server *s)
+{
+        struct list_head *pos, *tmp;
+        list_for_each_safe(pos, tmp, &s->listeners) {
+                struct listener *li = list_entry(pos, struct listener, link);
+                if (li->serial && !li->conn && li->fd >= 0)
+                        (void)serial_serve(li);
+        }
 }
 
 int ttrpc_server_add_serial(struct ttrpc_server *s, const char *device_path)
@@ -305,15 +372,9 @@ int ttrpc_server_add_serial(struct ttrpc_server *s, const char *device_path)
                 listener_free(li);
                 return fd;
         }
-        struct ttrpc_conn *c;
-        int r = conn_new(s, fd, li->description, true, &c);
-        if (r < 0) {
-                close(fd);
+        li->fd = fd;
+        int r = serial_serve(li);
+        if (r < 0)
                 listener_free(li);
-                return r;
-        }
-        c->on_closed = serial_on_closed;
-        c->on_closed_data = li;
-        li->conn = c;
-        return 0;
+        return r;
 }

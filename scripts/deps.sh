@@ -13,13 +13,14 @@ ARCH=$(dpkg --print-architecture)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 
 # Build: musl toolchain, protobuf-c (static archive + generator), well-known .proto files.
-# Tests: cmocka, clang + libFuzzer/sanitizer runtimes, iproute2/util-linux for namespaces.
+# Tests: cmocka, clang + libFuzzer/sanitizer runtimes, iproute2/util-linux for namespaces,
+# iptables and xfsprogs for the guest RPCs that run them (Get/SetIPTables, ResizeVolume).
 # Benchmarks: Go and containerd's ttrpc (the peer we measure against).
 # Guest images: the kernel source and what building it takes, image tools, mkosi, QEMU.
 # Linting shell scripts (make lint): shellcheck.
 PACKAGES="make gcc musl-tools pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev libjson-c-dev
-util-linux iproute2 golang-go golang-github-containerd-ttrpc-dev crun runc
+util-linux iproute2 iptables xfsprogs golang-go golang-github-containerd-ttrpc-dev crun runc
 linux-source-6.1 bc flex bison libelf-dev xz-utils cpio gzip zstd fdisk e2fsprogs erofs-utils
 mkosi debootstrap systemd-container qemu-system-x86 qemu-utils shellcheck"
 

@@ -57,10 +57,12 @@ static void test_ctl_human_and_json(void **state)
         assert_string_equal(out, "{\"agent_version\":\"" KINGLET_VERSION "\",\"grpc_version\":\"0.0.1\"}\n");
         assert_int_equal(run_ctl((const char *[]){ "--addr", a->addr, "--json", "guest-details", NULL }, out, sizeof out), 0);
         assert_non_null(strstr(out, "\"init_daemon\":false"));
-        assert_non_null(strstr(out, "\"storage_handlers\":[\"ephemeral\",\"local\",\"bind\"]"));
+        assert_non_null(strstr(out, "\"storage_handlers\":[\"ephemeral\",\"local\",\"bind\",\"virtio-fs\",\"9p\","
+                                   "\"overlayfs\",\"watchable-bind\",\"blk\",\"mmioblk\",\"scsi\",\"nvdimm\"]"));
+        assert_non_null(strstr(out, "\"device_handlers\":["));
         /* A refused request: exit code is the gRPC code, JSON carries the status. */
         assert_int_equal(run_ctl((const char *[]){ "--addr", a->addr, "--json", "call", "grpc.AgentService",
-                                                   "OnlineCPUMem", NULL }, out, sizeof out), GRPC_UNIMPLEMENTED);
+                                                   "SetPolicy", NULL }, out, sizeof out), GRPC_UNIMPLEMENTED);
         assert_non_null(strstr(out, "\"status\":\"UNIMPLEMENTED\""));
 }
 

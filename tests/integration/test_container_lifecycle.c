@@ -158,17 +158,23 @@ static void test_error_table(void **state)
         assert_int_equal(rep.code, GRPC_INVALID_ARGUMENT);
         ttrpc_reply_clear(&rep);
 
-        /* Devices to pass through are refused clearly, not ignored. */
+        /* Devices this agent cannot pass through are refused clearly, not ignored; a bad PCI path is named. */
         Grpc__CreateContainerRequest dreq = GRPC__CREATE_CONTAINER_REQUEST__INIT;
         Grpc__Device dev = GRPC__DEVICE__INIT, *devs[] = { &dev };
-        dev.id = (char *)"disk0";
-        dev.type = (char *)"blk";
+        dev.id = (char *)"0.0.0001";
+        dev.type = (char *)"blk-ccw";
+        dev.container_path = (char *)"/dev/xda";
         dreq.container_id = (char *)"withdev";
         dreq.oci = &ts.spec;
         dreq.devices = devs;
         dreq.n_devices = 1;
         assert_int_equal(agent_call(&env->client, "CreateContainer", &dreq.base, NULL, NULL, &e), -EPROTO);
         assert_int_equal(e.code, GRPC_UNIMPLEMENTED);
+        expect_in(e.msg, "blk-ccw");
+        dev.id = (char *)"disk0";
+        dev.type = (char *)"blk";
+        assert_int_equal(agent_call(&env->client, "CreateContainer", &dreq.base, NULL, NULL, &e), -EPROTO);
+        assert_int_equal(e.code, GRPC_INVALID_ARGUMENT);
         expect_in(e.msg, "disk0");
 
         /* A spec without process, or without root. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "config_file.h"
 
 #define MAX_WARNINGS 16
 
@@ -595,6 +596,131 @@ static void test_read_missing_file(void **state)
         assert_memory_equal(&kp, &before, sizeof kp);
 }
 
+/* Every key the agent acts on, each given twice: the last one counts, as in the kernel. */
+static void test_duplicates_every_key(void **state)
+{
+        struct kernel_params kp;
+        struct warnings ws;
+        parse("agent.log_vport=1 agent.log_vport=1025 agent.debug_console_vport=2 agent.debug_console_vport=1026 "
+              "agent.hotplug_timeout=9 agent.hotplug_timeout=5 agent.container_pipe_size=1 "
+              "agent.container_pipe_size=4096 agent.trace=true agent.trace=false agent.debug_console=0 "
+              "agent.debug_console",
+              &kp, &ws);
+        assert_int_equal(ws.n, 0);
+        assert_int_equal(kp.log_vport, 1025);
+        assert_int_equal(kp.debug_console_vport, 1026);
+        assert_int_equal(kp.hotplug_timeout_s, 5);
+        assert_true(kp.has_hotplug_timeout);
+        assert_int_equal(kp.container_pipe_size, 4096);
+        assert_false(kp.trace);
+        assert_true(kp.debug_console);
+}
+
+static void test_config_file_parse(void **state)
+{
+        static const char text[] = "# a comment\n"
+                                   "\n"
+                                   "log = debug\n"
+                                   "  log_vport=1025  \r\n"
+                                   "debug_console\n"
+                                   "server_addr = \"unix:///run/a b.sock\"\n"
+                                   "hotplug_timeout = 7\n"
+                                   "systemd.unified_cgroup_hierarchy = 0\n"
+                                   "agent.trace = true\n"
+                                   "config_file = /etc/other\n"
+                                   "no such = thing\n"
+                                   "bogus_key = 1\n"
+                                   "container_pipe_size = lots\n"
+                                   "= 5\n";
+        struct kernel_params kp = { 0 };
+        struct warnings ws = { 0 };
+        config_file_parse(text, sizeof text - 1, "/etc/kinglet.conf", &kp, record_warning, &ws);
+        assert_string_equal(kp.log_level, "debug");
+        assert_int_equal(kp.log_vport, 1025);
+        assert_true(kp.debug_console);
+        assert_string_equal(kp.server_addr, "unix:///run/a b.sock");
+        assert_int_equal(kp.hotplug_timeout_s, 7);
+        assert_true(kp.has_unified_cgroup_hierarchy);
+        assert_false(kp.unified_cgroup_hierarchy);
+        assert_true(kp.trace);
+        assert_false(kp.has_config_file);
+        assert_int_equal(ws.n, 5);
+        assert_warning(&ws, 0, "/etc/kinglet.conf:10", NULL, "config_file cannot name another file, ignoring");
+        assert_warning(&ws, 1, "/etc/kinglet.conf:11", NULL, "expected `key = value` or a bare key, ignoring");
+        assert_warning(&ws, 2, "agent.bogus_key", "1", "unknown agent parameter, ignoring");
+        assert_warning(&ws, 3, "agent.container_pipe_size", "lots", "expected a number, ignoring");
+        assert_warning(&ws, 4, "/etc/kinglet.conf:14", NULL, "expected `key = value` or a bare key, ignoring");
+}
+
+static void test_config_file_bounds(void **state)
+{
+        struct kernel_params kp = { 0 };
+        struct warnings ws = { 0 };
+        size_t big = CONFIG_FILE_MAX + 1;
+        char *text = malloc(big);
+        assert_non_null(text);
+        memset(text, '\n', big);
+        memcpy(text, "log_vport = 9\n", 14);
+        config_file_parse(text, big, "f", &kp, record_warning, &ws);
+        assert_int_equal(kp.log_vport, 0); /* not read at all */
+        assert_int_equal(ws.n, 1);
+        assert_warning(&ws, 0, "f:0", NULL, "longer than 64 KiB, not read");
+
+        /* A line over 1024 bytes is skipped; the lines around it count. */
+        memset(&ws, 0, sizeof ws);
+        memset(text, 'x', 2000);
+        memcpy(text, "trace\n", 6);
+        memcpy(text + 6, "log=", 4);
+        memcpy(text + 1500, "\ndevmode\nlog_vport=4", 20);
+        config_file_parse(text, 1520, "f", &kp, record_warning, &ws);
+        assert_true(kp.trace);
+        assert_true(kp.devmode);
+        assert_int_equal(kp.log_vport, 4);
+        assert_false(kp.has_log_level);
+        assert_int_equal(ws.n, 1);
+        assert_warning(&ws, 0, "f:2", NULL, "line longer than 1024 bytes, ignoring");
+
+        /* NUL bytes inside a line. */
+        memset(&ws, 0, sizeof ws);
+        config_file_parse("log_vport=5\0junk\nlog_vport=6\n", 29, "f", &kp, record_warning, &ws);
+        assert_int_equal(kp.log_vport, 6);
+        assert_int_equal(ws.n, 1);
+        free(text);
+}
+
+/* agent.config_file=F: the file's keys apply, and the command line's win over them. */
+static void test_config_file_from_cmdline(void **state)
+{
+        char conf[] = "/tmp/kinglet-conf-XXXXXX", cmdline[] = "/tmp/kinglet-cmdline-XXXXXX";
+        static const char file[] = "log = debug\nlog_vport = 1025\nhotplug_timeout = 10\ndebug_console\n";
+        char line[256];
+        struct kernel_params kp;
+        struct warnings ws = { 0 };
+
+        write_temp(conf, file, sizeof file - 1);
+        snprintf(line, sizeof line, "console=ttyS0 agent.config_file=%s agent.log=warn agent.frob=1", conf);
+        write_temp(cmdline, line, strlen(line));
+        assert_int_equal(kernel_params_read(cmdline, &kp, record_warning, &ws), 0);
+        assert_string_equal(kp.log_level, "warn"); /* the command line wins */
+        assert_int_equal(kp.log_vport, 1025);
+        assert_int_equal(kp.hotplug_timeout_s, 10);
+        assert_true(kp.debug_console);
+        assert_true(kp.has_config_file);
+        assert_string_equal(kp.config_file, conf);
+        assert_int_equal(ws.n, 1); /* agent.frob, once */
+        assert_warning(&ws, 0, "agent.frob", "1", "unknown agent parameter, ignoring");
+
+        /* A file that cannot be read: a warning, and the command line alone. */
+        assert_int_equal(unlink(conf), 0);
+        memset(&ws, 0, sizeof ws);
+        assert_int_equal(kernel_params_read(cmdline, &kp, record_warning, &ws), 0);
+        assert_string_equal(kp.log_level, "warn");
+        assert_int_equal(kp.log_vport, 0);
+        assert_int_equal(ws.n, 2);
+        assert_warning(&ws, 1, conf, NULL, "cannot read the config file (No such file or directory), ignoring it");
+        assert_int_equal(unlink(cmdline), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -624,6 +750,10 @@ int main(void)
                 cmocka_unit_test(test_read_file_full_size),
                 cmocka_unit_test(test_read_file_longer_than_limit),
                 cmocka_unit_test(test_read_missing_file),
+                cmocka_unit_test(test_duplicates_every_key),
+                cmocka_unit_test(test_config_file_parse),
+                cmocka_unit_test(test_config_file_bounds),
+                cmocka_unit_test(test_config_file_from_cmdline),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,22 +4,46 @@
 #
 #   boot.sh --kernel BZIMAGE (--initrd FILE | --disk IMAGE [--pmem] [--fs ext4|erofs])
 #           [--memory MB] [--timeout S] [--accel auto|kvm|tcg] [--append 'KERNEL ARGS']
-#           [--ctl 'KINGLET-CTL ARGS'] [--run 'SHELL CMD']
+#           [--blk FILE]... [--blk-bridged FILE] [--nvdimm FILE]...
+#           [--ctl 'KINGLET-CTL ARGS'] [--run 'SHELL CMD'] [--script FILE]
+#           [--expect-poweroff S] [--no-agent S] [--console FILE]
 #
 # Prints one line, `ready_ms=… uptime_ms=… accel=…`, then the output of --ctl
-# (kinglet-ctl with those arguments) and of --run (a container whose root is
-# the guest's own / runs `sh -c CMD` through the agent). Exit status 0 when
-# the agent answered and both exited 0.
+# (kinglet-ctl with those arguments), of --run (a container whose root is the
+# guest's own / runs `sh -c CMD` through the agent) and of --script (a host
+# shell script, run with $CTL set to "kinglet-ctl --addr … --timeout 60").
+# Exit status 0 when the agent answered and all of them exited 0.
+#
+# Extra devices, at fixed PCI addresses so the Kata PCI path is known (each is
+# printed as `blk N: FILE pci_path=P` / `nvdimm N: FILE`):
+#   --blk FILE          virtio-blk on the root bus, slots 0a, 0b, … (path "0a")
+#   --blk-bridged FILE  virtio-blk behind a PCI bridge in slot 09, at 01 ("09/01")
+#   --nvdimm FILE       an NVDIMM backed by FILE (private copy-on-write: the
+#                       guest may write, the file is not changed); /dev/pmem0
+#                       with --initrd, after the root's with --disk --pmem
+# --expect-poweroff S: after the commands, the VM must power off by itself
+# within S seconds. --no-agent S: nothing is asked of the agent (it is not
+# expected to answer); QEMU must exit within S seconds. Both print
+# `exit: status=… exit_ms=… wait_ms=… power_down=yes|no panic=yes|no` (exit_ms
+# from QEMU's start, wait_ms from the end of the commands) and the console's
+# lines about power, panics and reboots; they fail unless the kernel said
+# "reboot: Power down", said no "Kernel panic", and QEMU exited 0.
+# --console FILE keeps a copy of the guest console.
 #
 #   KINGLET_CTL        the client (default build/kinglet-ctl)
 #   KINGLET_KVM_CACHE  where "does KVM boot here" is remembered (default build/images/.kvm)
+#   KINGLET_CTL_SETTLE seconds to pause before each command (default 0; see below)
 set -eu
-CTL=${KINGLET_CTL:-build/kinglet-ctl}
+CTL_BIN=${KINGLET_CTL:-build/kinglet-ctl}
 KVM_CACHE=${KINGLET_KVM_CACHE:-build/images/.kvm}
 kernel="" initrd="" disk="" pmem=0 fs=ext4 memory=256 timeout=120 accel=auto run="" append="" ctl_args=""
+script="" poweroff_s="" no_agent_s="" console_copy="" blks="" blk_bridged="" nvdimms=""
+nl='
+'
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || case $1 in --pmem | -h | --help) ;; *) echo "boot.sh: $1 needs a value" >&2; exit 64 ;; esac
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
 	--initrd) initrd=$2; shift 2 ;;
@@ -31,15 +55,27 @@ while [ $# -gt 0 ]; do
 	--accel) accel=$2; shift 2 ;;
 	--run) run=$2; shift 2 ;;
 	--ctl) ctl_args=$2; shift 2 ;;
+	--script) script=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--blk) blks="$blks$2$nl"; shift 2 ;;
+	--blk-bridged) blk_bridged=$2; shift 2 ;;
+	--nvdimm) nvdimms="$nvdimms$2$nl"; shift 2 ;;
+	--expect-poweroff) poweroff_s=$2; shift 2 ;;
+	--no-agent) no_agent_s=$2; shift 2 ;;
+	--console) console_copy=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "boot.sh: unknown argument $1" >&2; usage >&2; exit 64 ;;
 	esac
 done
 [ -n "$kernel" ] && { [ -n "$initrd" ] || [ -n "$disk" ]; } || { usage >&2; exit 64; }
-for f in "$kernel" $initrd $disk; do
+[ "$(printf '%s' "$blks" | grep -c .)" -le 6 ] || { echo "boot.sh: at most 6 --blk" >&2; exit 64; }
+[ "$(printf '%s' "$nvdimms" | grep -c .)" -le 4 ] || { echo "boot.sh: at most 4 --nvdimm" >&2; exit 64; }
+old_ifs=$IFS
+IFS=$nl
+for f in "$kernel" $initrd $disk $blks $blk_bridged $nvdimms $script; do
 	[ -r "$f" ] || { echo "boot.sh: cannot read $f" >&2; exit 66; }
 done
+IFS=$old_ifs
 
 dir=$(mktemp -d /tmp/kinglet-vm-XXXXXX)
 qemu_pid=""
@@ -48,33 +84,33 @@ cleanup() {
 		kill "$qemu_pid" 2>/dev/null || true
 		wait "$qemu_pid" 2>/dev/null || true
 	fi
+	[ -z "$console_copy" ] || cp "$dir/console.log" "$console_copy" 2>/dev/null || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
 
 now_ms() { date +%s%3N; }
 
-# One boot; returns 0 when the agent answered within $2 seconds.
-boot() { # ACCEL SECONDS
-	boot_accel=$1 boot_seconds=$2 # "$@" is reused below for QEMU's arguments
-	sock=$dir/agent.sock
-	rm -f "$sock" "$dir/console.log"
-	machine="q35,accel=$boot_accel"
-	mem="-m ${memory}M"
+# The devices every boot has, then the ones asked for. Sets $machine, $mem,
+# $cmdline and the positional parameters (QEMU's arguments).
+qemu_args() { # ACCEL
+	machine="q35,accel=$1"
 	cmdline="console=ttyS0 panic=-1 agent.server_addr=serial://agent.channel.0 agent.log=info"
 	set -- -nodefaults -nographic -no-reboot -smp 1 -cpu max -serial "file:$dir/console.log" \
 		-kernel "$kernel" \
 		-device virtio-serial-pci,id=vser0 \
-		-chardev "socket,path=$sock,server=on,wait=off,id=agent" \
+		-chardev "socket,path=$dir/agent.sock,server=on,wait=off,id=agent" \
 		-device virtserialport,chardev=agent,name=agent.channel.0 \
 		-device virtio-rng-pci
+	# NVDIMMs: the root's (readonly) first, then --nvdimm ones; each needs a
+	# memory slot and room in maxmem.
+	slots=0 nv_mib=0 nv=0
 	if [ -n "$initrd" ]; then
 		set -- "$@" -initrd "$initrd"
 		cmdline="$cmdline rdinit=/init"
 	elif [ "$pmem" -eq 1 ]; then
 		size=$(stat -c %s "$disk")
-		machine="$machine,nvdimm=on"
-		mem="-m ${memory}M,slots=2,maxmem=$((memory + size / 1048576 + 64))M"
+		slots=1 nv_mib=$((size / 1048576 + 1)) nv=1
 		set -- "$@" -object "memory-backend-file,id=pmem0,share=off,readonly=on,mem-path=$disk,size=$size" \
 			-device nvdimm,id=nv0,memdev=pmem0,unarmed=on
 		cmdline="$cmdline root=/dev/pmem0p1 rootfstype=$fs rootflags=dax ro init=/sbin/init"
@@ -82,25 +118,113 @@ boot() { # ACCEL SECONDS
 		set -- "$@" -drive "file=$disk,if=none,id=d0,format=raw,readonly=on" -device virtio-blk-pci,drive=d0
 		cmdline="$cmdline root=/dev/vda1 rootfstype=$fs ro init=/sbin/init"
 	fi
+	IFS=$nl
+	for f in $nvdimms; do
+		size=$(stat -c %s "$f")
+		slots=$((slots + 1)) nv_mib=$((nv_mib + size / 1048576 + 1))
+		set -- "$@" -object "memory-backend-file,id=pmem$nv,share=off,mem-path=$f,size=$size" \
+			-device "nvdimm,id=nv$nv,memdev=pmem$nv"
+		nv=$((nv + 1))
+	done
+	# Root-bus slots 0a… and the bridge in 09: above what QEMU assigns on its own (01-03).
+	slot=10
+	for f in $blks; do
+		set -- "$@" -drive "file=$f,if=none,id=blk$slot,format=raw" \
+			-device "virtio-blk-pci,drive=blk$slot,bus=pcie.0,addr=$(printf 0x%02x $slot)"
+		slot=$((slot + 1))
+	done
+	IFS=$old_ifs
+	if [ -n "$blk_bridged" ]; then
+		set -- "$@" -device pci-bridge,id=kbr0,bus=pcie.0,addr=0x09,chassis_nr=1,shpc=off \
+			-drive "file=$blk_bridged,if=none,id=blkbr,format=raw" \
+			-device virtio-blk-pci,drive=blkbr,bus=kbr0,addr=0x01
+	fi
+	mem="-m ${memory}M"
+	if [ "$slots" -gt 0 ]; then
+		machine="$machine,nvdimm=on"
+		mem="-m ${memory}M,slots=$slots,maxmem=$((memory + nv_mib + 64))M"
+	fi
+	qemu_argv=""
+	for a in "$@"; do qemu_argv="$qemu_argv$a$nl"; done
+}
+
+start_qemu() { # ACCEL
+	rm -f "$dir/agent.sock" "$dir/console.log"
+	qemu_args "$1"
+	IFS=$nl
+	# shellcheck disable=SC2086
+	set -- $qemu_argv
+	IFS=$old_ifs
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 -M "$machine" $mem "$@" -append "$cmdline $append" >"$dir/qemu.log" 2>&1 &
 	qemu_pid=$!
 	start=$(now_ms)
-	deadline=$((start + boot_seconds * 1000))
+}
+
+stop_qemu() {
+	kill "$qemu_pid" 2>/dev/null || true
+	wait "$qemu_pid" 2>/dev/null || true
+	qemu_pid=""
+}
+
+# One boot; returns 0 when the agent answered within $2 seconds.
+boot() { # ACCEL SECONDS
+	start_qemu "$1"
+	deadline=$((start + $2 * 1000))
 	while [ "$(now_ms)" -lt "$deadline" ]; do
 		if ! kill -0 "$qemu_pid" 2>/dev/null; then
 			break
 		fi
-		if [ -S "$sock" ] && "$CTL" --addr "serial://$sock" --timeout 1 check >/dev/null 2>&1; then
+		if [ -S "$dir/agent.sock" ] && "$CTL_BIN" --addr "serial://$dir/agent.sock" --timeout 1 check >/dev/null 2>&1; then
 			ready_ms=$(($(now_ms) - start))
 			return 0
 		fi
 		sleep 0.1
 	done
-	kill "$qemu_pid" 2>/dev/null || true
-	wait "$qemu_pid" 2>/dev/null || true
-	qemu_pid=""
+	stop_qemu
 	return 1
+}
+
+# Waits up to $1 seconds for QEMU to exit by itself and reports how it went.
+# -no-reboot makes QEMU exit on a power-off and on a reboot alike (panic=-1
+# reboots), so the console tells them apart.
+wait_exit() { # SECONDS
+	waited_from=$(now_ms)
+	deadline=$((waited_from + $1 * 1000))
+	while kill -0 "$qemu_pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	if kill -0 "$qemu_pid" 2>/dev/null; then
+		echo "exit: qemu still running ${1}s later"
+		stop_qemu
+		status=running
+	else
+		exit_ms=$(($(now_ms) - start))
+		status=0
+		wait "$qemu_pid" || status=$?
+		qemu_pid=""
+		echo "exit: status=$status exit_ms=$exit_ms wait_ms=$((start + exit_ms - waited_from))" \
+			"power_down=$(grep -q 'reboot: Power down' "$dir/console.log" && echo yes || echo no)" \
+			"panic=$(grep -q 'Kernel panic' "$dir/console.log" && echo yes || echo no)"
+	fi
+	grep -a -i -E 'power|panic|reboot|halt|fatal|server_addr' "$dir/console.log" | sed 's/^/console: /' | tail -n 20
+	[ "$status" = 0 ] && grep -q 'reboot: Power down' "$dir/console.log" && ! grep -q 'Kernel panic' "$dir/console.log"
+}
+
+show_blk_paths() {
+	IFS=$nl
+	i=0 slot=10
+	for f in $blks; do
+		echo "blk $i: $f pci_path=$(printf %02x $slot)"
+		i=$((i + 1)) slot=$((slot + 1))
+	done
+	[ -z "$blk_bridged" ] || echo "blk bridged: $blk_bridged pci_path=09/01"
+	i=0
+	for f in $nvdimms; do
+		echo "nvdimm $i: $f"
+		i=$((i + 1))
+	done
+	IFS=$old_ifs
 }
 
 # KVM only where it verifiably boots (nested KVM can hang after decompression).
@@ -110,7 +234,7 @@ if [ "$accel" = auto ]; then
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		known=$(cat "$KVM_CACHE" 2>/dev/null || true)
 		[ "$known" = yes ] && accel_now=kvm
-		if [ -z "$known" ]; then
+		if [ -z "$known" ] && [ -z "$no_agent_s" ]; then
 			if boot kvm 20; then
 				accel_now=kvm
 				echo yes >"$KVM_CACHE" 2>/dev/null || true
@@ -120,6 +244,14 @@ if [ "$accel" = auto ]; then
 		fi
 	fi
 fi
+
+if [ -n "$no_agent_s" ]; then
+	start_qemu "$accel_now"
+	echo "accel=$accel_now"
+	wait_exit "$no_agent_s"
+	exit $?
+fi
+
 if [ -z "$qemu_pid" ] && ! boot "$accel_now" "$timeout"; then
 	echo "boot.sh: the agent did not answer within ${timeout}s ($accel_now); the guest console said:" >&2
 	tail -n 40 "$dir/console.log" >&2 2>/dev/null || true
@@ -130,12 +262,34 @@ fi
 ready_field() { sed -n "s/.*msg=\"kinglet-agent ready\".* $1=\([-0-9]*\).*/\1/p" "$dir/console.log" | head -n 1; }
 echo "ready_ms=$ready_ms uptime_ms=$(ready_field uptime_ms) mem_used_kib=$(ready_field mem_used_kib)" \
 	"mem_cached_kib=$(ready_field mem_cached_kib) accel=$accel_now"
+show_blk_paths
 rc=0
+# Every kinglet-ctl is a new client on the one virtio-serial byte stream and
+# numbers its requests from 1 again; the agent takes stream 1 after others on a
+# serial channel as a new client, so commands follow each other without a pause
+# (KINGLET_CTL_SETTLE adds one, for experiments).
+cat >"$dir/ctl" <<EOF
+#!/bin/sh
+sleep ${KINGLET_CTL_SETTLE:-0}
+exec "$CTL_BIN" --addr "serial://$dir/agent.sock" --timeout 60 "\$@"
+EOF
+chmod +x "$dir/ctl"
+CTL=$dir/ctl
 if [ -n "$ctl_args" ]; then
 	# shellcheck disable=SC2086
-	"$CTL" --addr "serial://$dir/agent.sock" --timeout 60 $ctl_args || rc=$?
+	$CTL $ctl_args || rc=$?
 fi
 if [ -n "$run" ]; then
-	"$CTL" --addr "serial://$dir/agent.sock" --timeout 60 run --rootfs / - sh -c "$run" || rc=$?
+	$CTL run --rootfs / - sh -c "$run" || rc=$?
+fi
+if [ -n "$script" ]; then
+	CTL=$CTL CONSOLE=$dir/console.log sh "$script" || rc=$?
+fi
+if [ -n "$poweroff_s" ]; then
+	wait_exit "$poweroff_s" || rc=1
+fi
+if [ "$rc" -ne 0 ]; then
+	echo "boot.sh: exit $rc; the guest console's last lines:" >&2
+	tail -n 20 "$dir/console.log" >&2 2>/dev/null || true
 fi
 exit "$rc"
