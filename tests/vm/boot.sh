@@ -4,7 +4,8 @@
 #
 #   boot.sh --kernel BZIMAGE (--initrd FILE | --disk IMAGE [--pmem] [--fs ext4|erofs])
 #           [--memory MB] [--timeout S] [--accel auto|kvm|tcg] [--append 'KERNEL ARGS']
-#           [--blk FILE]... [--blk-bridged FILE] [--nvdimm FILE]...
+#           [--blk FILE]... [--blk-bridged FILE] [--scsi FILE]... [--nvdimm FILE]...
+#           [--9p DIR]
 #           [--ctl 'KINGLET-CTL ARGS'] [--run 'SHELL CMD'] [--script FILE]
 #           [--expect-poweroff S] [--no-agent S] [--console FILE]
 #
@@ -15,9 +16,12 @@
 # Exit status 0 when the agent answered and all of them exited 0.
 #
 # Extra devices, at fixed PCI addresses so the Kata PCI path is known (each is
-# printed as `blk N: FILE pci_path=P` / `nvdimm N: FILE`):
+# printed as `blk N: FILE pci_path=P` / `scsi N: FILE scsi_addr=0:N` / `nvdimm N: FILE`):
 #   --blk FILE          virtio-blk on the root bus, slots 0a, 0b, … (path "0a")
 #   --blk-bridged FILE  virtio-blk behind a PCI bridge in slot 09, at 01 ("09/01")
+#   --scsi FILE         a disk on a virtio-scsi controller (slot 08), target 0,
+#                       LUNs 0, 1, … (Kata's SCSI address "0:0", "0:1")
+#   --9p DIR            DIR shared over virtio-9p (slot 07), mount tag kinglet9p
 #   --nvdimm FILE       an NVDIMM backed by FILE (private copy-on-write: the
 #                       guest may write, the file is not changed); /dev/pmem0
 #                       with --initrd, after the root's with --disk --pmem
@@ -37,7 +41,7 @@ set -eu
 CTL_BIN=${KINGLET_CTL:-build/kinglet-ctl}
 KVM_CACHE=${KINGLET_KVM_CACHE:-build/images/.kvm}
 kernel="" initrd="" disk="" pmem=0 fs=ext4 memory=256 timeout=120 accel=auto run="" append="" ctl_args=""
-script="" poweroff_s="" no_agent_s="" console_copy="" blks="" blk_bridged="" nvdimms=""
+script="" poweroff_s="" no_agent_s="" console_copy="" blks="" blk_bridged="" nvdimms="" scsis="" share9p=""
 nl='
 '
 
@@ -60,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--blk) blks="$blks$2$nl"; shift 2 ;;
 	--blk-bridged) blk_bridged=$2; shift 2 ;;
 	--nvdimm) nvdimms="$nvdimms$2$nl"; shift 2 ;;
+	--scsi) scsis="$scsis$2$nl"; shift 2 ;;
+	--9p) share9p=$2; shift 2 ;;
 	--expect-poweroff) poweroff_s=$2; shift 2 ;;
 	--no-agent) no_agent_s=$2; shift 2 ;;
 	--console) console_copy=$2; shift 2 ;;
@@ -70,12 +76,14 @@ done
 [ -n "$kernel" ] && { [ -n "$initrd" ] || [ -n "$disk" ]; } || { usage >&2; exit 64; }
 [ "$(printf '%s' "$blks" | grep -c .)" -le 6 ] || { echo "boot.sh: at most 6 --blk" >&2; exit 64; }
 [ "$(printf '%s' "$nvdimms" | grep -c .)" -le 4 ] || { echo "boot.sh: at most 4 --nvdimm" >&2; exit 64; }
+[ "$(printf '%s' "$scsis" | grep -c .)" -le 8 ] || { echo "boot.sh: at most 8 --scsi" >&2; exit 64; }
 old_ifs=$IFS
 IFS=$nl
-for f in "$kernel" $initrd $disk $blks $blk_bridged $nvdimms $script; do
+for f in "$kernel" $initrd $disk $blks $blk_bridged $nvdimms $scsis $script; do
 	[ -r "$f" ] || { echo "boot.sh: cannot read $f" >&2; exit 66; }
 done
 IFS=$old_ifs
+[ -z "$share9p" ] || [ -d "$share9p" ] || { echo "boot.sh: --9p needs a directory, not $share9p" >&2; exit 66; }
 
 dir=$(mktemp -d /tmp/kinglet-vm-XXXXXX)
 qemu_pid=""
@@ -133,7 +141,20 @@ qemu_args() { # ACCEL
 			-device "virtio-blk-pci,drive=blk$slot,bus=pcie.0,addr=$(printf 0x%02x $slot)"
 		slot=$((slot + 1))
 	done
+	if [ -n "$scsis" ]; then
+		set -- "$@" -device virtio-scsi-pci,id=scsi0,bus=pcie.0,addr=0x08
+		lun=0
+		for f in $scsis; do
+			set -- "$@" -drive "file=$f,if=none,id=scsi$lun,format=raw" \
+				-device "scsi-hd,drive=scsi$lun,bus=scsi0.0,channel=0,scsi-id=0,lun=$lun"
+			lun=$((lun + 1))
+		done
+	fi
 	IFS=$old_ifs
+	if [ -n "$share9p" ]; then
+		set -- "$@" -fsdev "local,id=fs9p,path=$share9p,security_model=none" \
+			-device virtio-9p-pci,fsdev=fs9p,mount_tag=kinglet9p,bus=pcie.0,addr=0x07
+	fi
 	if [ -n "$blk_bridged" ]; then
 		set -- "$@" -device pci-bridge,id=kbr0,bus=pcie.0,addr=0x09,chassis_nr=1,shpc=off \
 			-drive "file=$blk_bridged,if=none,id=blkbr,format=raw" \
@@ -219,6 +240,11 @@ show_blk_paths() {
 		i=$((i + 1)) slot=$((slot + 1))
 	done
 	[ -z "$blk_bridged" ] || echo "blk bridged: $blk_bridged pci_path=09/01"
+	i=0
+	for f in $scsis; do
+		echo "scsi $i: $f scsi_addr=0:$i"
+		i=$((i + 1))
+	done
 	i=0
 	for f in $nvdimms; do
 		echo "nvdimm $i: $f"

@@ -2,10 +2,13 @@
 # vm-guest.sh: the agent as PID 1 of a VM and the guest services it gives Kata,
 # seen from inside a QEMU guest (TCG here). Three boots of the busybox initrd:
 #
-#   1. two virtio-blk disks (root bus slot 0a; behind a bridge, 09/01) and an
-#      NVDIMM: PID 1's mounts, console, hostname and file limit; orphans of an
-#      exec reaped; containers whose root is each disk (blk storage by PCI
-#      path) and the NVDIMM (nvdimm storage, DAX); DestroySandbox powers off.
+#   1. two virtio-blk disks (root bus slot 0a; behind a bridge, 09/01), a
+#      virtio-scsi disk (0:0), a 9p share and an NVDIMM: PID 1's mounts, console, hostname
+#      and file limit; orphans of an exec reaped; containers whose root is each
+#      disk (blk storage by PCI path, scsi storage by SCSI address), the 9p
+#      share (9p storage by mount tag) and the
+#      NVDIMM (nvdimm storage, DAX); a disk passed into a container as a
+#      device; DestroySandbox powers off.
 #   2. agent.server_addr=bogus://x: a logged power-off, not a kernel panic.
 #   3. systemd.unified_cgroup_hierarchy=0 and agent.debug_console: cgroup v1
 #      mounts, a container in its own v1 groups, the debug shell's PATH.
@@ -48,7 +51,9 @@ disk() { # NAME FILE [MKFS ARGS...]
 	mkfs.ext4 -q -F -d "$tmp/tree" -b 4096 -O ^has_journal -L "$name" "$@" "$file" 8M >"$tmp/mkfs.log" 2>&1 ||
 		{ cat "$tmp/mkfs.log" >&2; return 1; }
 }
-disk root-bus "$tmp/blk0a.img" && disk bridged "$tmp/blk0901.img" || exit 1
+disk root-bus "$tmp/blk0a.img" && disk bridged "$tmp/blk0901.img" && disk scsi "$tmp/scsi0.img" || exit 1
+# The 9p share: the same tree, its own marker.
+cp -a "$tmp/tree" "$tmp/share9p" && echo "disk 9p $token" >"$tmp/share9p/kinglet-disk-marker" || exit 1
 # NVDIMM: the pfn info block in the first 2 MiB makes /dev/pmem0 an fsdax
 # namespace starting at 2 MiB, where the file system is.
 pmem=""
@@ -108,8 +113,15 @@ export B="$tmp/bundles" orphan
 KC=/run/kata-containers
 # shellcheck disable=SC2089
 root_mount='cat /kinglet-disk-marker; awk '\''$2 == "/" { print "root:", $1, $3, $4 }'\'' /proc/mounts'
+# The node's numbers must be a guest virtio disk's (not the 0:0 kinglet-ctl put in
+# the spec), and the disk is read through it: its ext4 label, 16 bytes at 0x478.
+# shellcheck disable=SC2089
+device_probe='nums=$(ls -l /dev/xda | awk '\''{ sub(",", "", $5); print $5 ":" $6 }'\'')
+echo "node: $(ls -l /dev/xda | cut -c1) $nums"
+cat /sys/block/vd*/dev | grep -qx "$nums" && echo "numbers: those of a guest vd disk"
+echo "label: $(dd if=/dev/xda bs=1 skip=1144 count=16 2>/dev/null | tr -d "\\000")"'
 # shellcheck disable=SC2090
-export root_mount
+export root_mount device_probe
 cat >"$tmp/boot1.sh" <<EOF
 step() { name=\$1; shift; echo "== \$name"; "\$@" 2>&1; echo "-- \$name rc=\$?"; }
 step pid1 \$CTL run --bundle "\$B/pid1" -
@@ -122,6 +134,11 @@ step blk-0a \$CTL run --storage driver=blk,source=0a,fstype=ext4,mount=$KC/share
 	--rootfs $KC/shared/containers/blk0a/rootfs - sh -c "\$root_mount"
 step blk-0901 \$CTL run --storage driver=blk,source=09/01,fstype=ext4,mount=$KC/shared/containers/blk0901/rootfs,option=ro \\
 	--rootfs $KC/shared/containers/blk0901/rootfs - sh -c "\$root_mount"
+step scsi \$CTL run --storage driver=scsi,source=0:0,fstype=ext4,mount=$KC/shared/containers/scsi00/rootfs,option=ro \\
+	--rootfs $KC/shared/containers/scsi00/rootfs - sh -c "\$root_mount"
+step p9 \$CTL run --storage driver=9p,source=kinglet9p,fstype=9p,mount=$KC/shared/containers/p9/rootfs \\
+	--rootfs $KC/shared/containers/p9/rootfs - sh -c "\$root_mount"
+step device \$CTL run --device type=blk,id=0a,container-path=/dev/xda --rootfs / - sh -c "\$device_probe"
 EOF
 [ -z "$pmem" ] || cat >>"$tmp/boot1.sh" <<EOF
 step nvdimm \$CTL run --storage driver=nvdimm,source=/dev/pmem0,fstype=ext4,mount=$KC/sandbox/storage/pmem0 \\
@@ -177,7 +194,7 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 K="--kernel $bb/vmlinuz --initrd $bb/initrd.img"
 # shellcheck disable=SC2086
-boot one $K --blk "$tmp/blk0a.img" --blk-bridged "$tmp/blk0901.img" ${pmem:+--nvdimm "$pmem"} \
+boot one $K --blk "$tmp/blk0a.img" --blk-bridged "$tmp/blk0901.img" --scsi "$tmp/scsi0.img" --9p "$tmp/share9p" ${pmem:+--nvdimm "$pmem"} \
 	--script "$tmp/boot1.sh" --expect-poweroff 10
 check one pid1 "PID 1 mounted proc, sysfs, devtmpfs, devpts, /dev/shm, /run and cgroup2" \
 	'^mount: /proc proc$' '^mount: /sys sysfs$' '^mount: /dev devtmpfs$' '^mount: /dev/pts devpts$' \
@@ -193,6 +210,12 @@ check one blk-0a "a container's root is the virtio-blk disk at PCI path 0a (blk 
 	"^disk root-bus $token\$" '^root: /dev/vd[a-z] ext4 ro'
 check one blk-0901 "a container's root is the virtio-blk disk behind a bridge, PCI path 09/01" \
 	"^disk bridged $token\$" '^root: /dev/vd[a-z] ext4 ro'
+check one scsi "a container's root is the virtio-scsi disk at SCSI address 0:0 (scsi storage)" \
+	"^disk scsi $token\$" '^root: /dev/sd[a-z] ext4 ro'
+check one p9 "a container's root is a 9p share by mount tag (9p storage, virtio transport)" \
+	"^disk 9p $token\$" '^root: kinglet9p 9p [^ ]*trans=virtio'
+check one device "a virtio-blk disk passed as a device: a block node with the guest's numbers, readable" \
+	'^node: b [0-9]*:[0-9]*$' '^numbers: those of a guest vd disk$' '^label: root-bus$'
 if [ -n "$pmem" ]; then
 	check one nvdimm "a container's root is an NVDIMM (nvdimm storage), ext4 mounted with dax" \
 		"^disk pmem $token\$" '^root: /dev/pmem0 ext4 [^ ]*dax'
