@@ -31,6 +31,7 @@ GEN_STAMP := $(GEN)/.stamp
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 AGENT_SRCS := $(sort $(wildcard agent/*.c) $(wildcard init/*.c))
 CTL_SRCS := $(sort $(wildcard ctl/*.c))
+PROXY_SRCS := $(sort $(wildcard proxy/*.c))
 
 # --- flags ---------------------------------------------------------------------
 
@@ -130,10 +131,19 @@ $(BUILD)/kinglet-ctl: $(BUILD)/kinglet-ctl.debug
 	@echo "  STRIP $@"
 	$(Q)strip --strip-all -R .comment -o $@ $<
 
+# kinglet-proxy: the host-side multiplexing proxy (docs/proxy.md).
+PROXY_MUSL_OBJS := $(call objs,musl,$(CORE_SRCS) $(PROXY_SRCS))
+$(BUILD)/kinglet-proxy.debug: $(PROXY_MUSL_OBJS) $(MUSL_LIBS)
+	@echo "  LD $@"
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(PROXY_MUSL_OBJS) $(MUSL_LIBS)
+$(BUILD)/kinglet-proxy: $(BUILD)/kinglet-proxy.debug
+	@echo "  STRIP $@"
+	$(Q)strip --strip-all -R .comment -o $@ $<
+
 $(MUSL_LIBS): | $(DEPS_STAMP)
 
 .PHONY: all
-all: $(BUILD)/kinglet-agent $(BUILD)/kinglet-ctl
+all: $(BUILD)/kinglet-agent $(BUILD)/kinglet-ctl $(BUILD)/kinglet-proxy
 
 # Host (glibc) and sanitizer builds of the same programs, for tests.
 $(BUILD)/host/kinglet-agent: $(call objs,host,$(CORE_SRCS) $(AGENT_SRCS))
@@ -154,9 +164,13 @@ include rootfs-builder/images.mk
 
 # --- entry points ----------------------------------------------------------------------
 
-.PHONY: demo
-demo: all $(BUILD)/host/make-rootfs
+# The main job: builds everything (kernel and initrd too), boots a VM, runs a container
+# through kinglet-proxy, tears it down. demo-host: the agent alone on a unix socket.
+.PHONY: demo demo-host
+demo: all initrd
 	$(Q)sh scripts/demo.sh $(BUILD)
+demo-host: all $(BUILD)/host/make-rootfs
+	$(Q)sh scripts/demo-host.sh $(BUILD)
 
 .PHONY: lint
 lint:
@@ -174,10 +188,12 @@ help:
 	@echo "  make deps      install/extract build and test dependencies (Debian packages)"
 	@echo "  make           build/kinglet-agent and build/kinglet-ctl (static musl, stripped;"
 	@echo "                 *.debug beside them keep symbols)"
-	@echo "  make test      unit, integration, sanitizer, fuzz-regression and VM smoke tests"
+	@echo "                 build/kinglet-proxy: the host-side multiplexing proxy (docs/proxy.md)"
+	@echo "  make test      unit, integration, sanitizer, fuzz-regression and VM tests"
 	@echo "  make fuzz      run every libFuzzer harness (FUZZ_SECONDS=$(FUZZ_SECONDS) each)"
 	@echo "  make bench     benchmark tables: agent vs Go ttrpc, containers vs crun/runc, guests"
-	@echo "  make demo      start an agent on a unix socket and talk to it"
+	@echo "  make demo      boot a VM, run a container in it through kinglet-proxy, tear it down"
+	@echo "  make demo-host the agent alone on a unix socket, driven by kinglet-ctl"
 	@echo "  make kernel    the guest kernel, $(BUILD)/images/kernel/bzImage (tinyconfig +"
 	@echo "                 KERNEL_FRAGMENTS; add image-recipes/kernel/debug.config to debug)"
 	@echo "  make initrd    the busybox guest as an initrd, $(BUILD)/images/busybox/initrd.img"
@@ -185,6 +201,7 @@ help:
 	@echo "                 into $(BUILD)/images/DISTRO/ (with vmlinuz and manifest.json)"
 	@echo "  make images    every guest that can be built here ($(IMAGE_DISTROS))"
 	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX; PID 1, storages, power-off)"
+	@echo "  make vm-test   end to end: a sandbox driven through kinglet-proxy in a VM (tests/vm/e2e.sh)"
 	@echo "  make footprint guest sizes, boot to agent-ready, guest memory (part of make bench)"
 	@echo "  make lint      banned calls, O_CLOEXEC, file sizes, shellcheck"
 	@echo "  make clean     remove build/ (distclean also removes $(DEPS_DIR)/)"

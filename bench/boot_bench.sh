@@ -36,19 +36,8 @@ done
 tmp=$(mktemp -d /tmp/kinglet-bootbench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# The baseline: a second cpio (gzip, as the kernel has the initrd's decompressor) adds /bench-init.
-mkdir -p "$tmp/extra"
-cat >"$tmp/extra/bench-init" <<'EOF'
-#!/bin/sh
-mount -t proc proc /proc
-read -r up idle </proc/uptime
-used=$(awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { print t - a }' /proc/meminfo)
-echo "bench-init: uptime=$up mem_used_kib=$used"
-poweroff -f
-EOF
-chmod 755 "$tmp/extra/bench-init"
-(cd "$tmp/extra" && echo bench-init | cpio -o -H newc --quiet | gzip -n) >"$tmp/extra.cpio" || exit 1
-cat "$bb/initrd.img" "$tmp/extra.cpio" >"$tmp/baseline.img"
+# The baseline: the same initrd plus /bench-init, a shell script that reports and powers off.
+sh bench/baseline_initrd.sh "$bb/initrd.img" "$tmp/baseline.img" || exit 1
 
 # After ready: IDLE sleeping containers, then the guest's meminfo.
 cat >"$tmp/idle.sh" <<EOF

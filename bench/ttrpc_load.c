@@ -3,7 +3,7 @@
  * ttrpc-load: closed-loop load for a unary ttrpc method (grpc.Health/Check).
  *
  *   ttrpc-load --addr unix:///path --clients N --seconds S [--warmup S]
- *              [--service grpc.Health --method Check] [--samples N]
+ *              [--service grpc.Health --method Check] [--samples N] [--hold]
  *
  * N connections, one request in flight on each: the next request goes out as
  * soon as the previous reply has been checked. All connections are driven by
@@ -20,6 +20,10 @@
  * client_cpu_pct is this process's CPU time over the whole run (warm-up
  * included) as a share of one core: near 100 means the generator, not the
  * server, may be what limits the rate.
+ *
+ * --hold: after printing the line, keep every connection open, idle, until a
+ * signal ends the process (bench/proxy_bench.sh reads a server's RSS with N
+ * connected clients that have each completed at least one request).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -62,6 +67,7 @@ struct options {
         const char *service;
         const char *method;
         uint32_t max_samples;
+        bool hold;
 };
 
 struct conn {
@@ -94,7 +100,7 @@ static void usage(FILE *out)
 {
         fprintf(out,
                 "Usage: ttrpc-load --addr ADDR [--clients N] [--seconds S] [--warmup S]\n"
-                "                  [--service NAME] [--method NAME] [--samples N]\n"
+                "                  [--service NAME] [--method NAME] [--samples N] [--hold]\n"
                 "\n"
                 "Closed-loop unary load: N connections, one request in flight on each.\n"
                 "Replies must decode as grpc.HealthCheckResponse{status: SERVING}.\n"
@@ -105,7 +111,9 @@ static void usage(FILE *out)
                 "  --warmup S       unmeasured time before it (default 1)\n"
                 "  --service NAME   default grpc.Health\n"
                 "  --method NAME    default Check\n"
-                "  --samples N      latency samples kept (default %u)\n",
+                "  --samples N      latency samples kept (default %u)\n"
+                "  --hold           after the result line, keep the connections open, idle,\n"
+                "                   until a signal ends the process\n",
                 MAX_CLIENTS, DEFAULT_MAX_SAMPLES);
 }
 
@@ -367,6 +375,37 @@ static int build_request(struct run *run)
         return 0;
 }
 
+/*
+ * transport_connect() takes a unix socket's EAGAIN (the listener's backlog is
+ * full) for a connection in progress and returns a socket that was never
+ * connected. With hundreds of clients that happens: retry until the peer is
+ * there (getpeername) or the connect timeout has passed.
+ */
+static int connect_one(const struct address *a, int *ret_fd, struct rpc_error *e)
+{
+        uint64_t deadline = now_ns() + CONNECT_TIMEOUT_NS;
+        for (;;) {
+                int fd = -1;
+                int r = transport_connect(a, CONNECT_TIMEOUT_NS, &fd, e);
+                if (r < 0)
+                        return r;
+                struct sockaddr_storage peer;
+                socklen_t len = sizeof peer;
+                if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0) {
+                        *ret_fd = fd;
+                        return 0;
+                }
+                r = -errno;
+                close(fd);
+                if (r != -ENOTCONN || now_ns() > deadline) {
+                        snprintf(e->msg, sizeof e->msg, "not connected: %s", strerror(-r));
+                        return r;
+                }
+                /* The server is accepting; give it a moment to drain its backlog. */
+                (void)poll(NULL, 0, 1);
+        }
+}
+
 /* Connects every client; says why on stderr when one fails. */
 static int open_conns(struct run *run)
 {
@@ -381,7 +420,7 @@ static int open_conns(struct run *run)
         }
         for (unsigned i = 0; i < run->opt->clients; i++) {
                 struct conn *c = &run->conns[i];
-                int r = transport_connect(&a, CONNECT_TIMEOUT_NS, &c->fd, &e);
+                int r = connect_one(&a, &c->fd, &e);
                 if (r < 0) {
                         fprintf(stderr, "ttrpc-load: connection %u: %s\n", i, e.msg);
                         return r;
@@ -446,6 +485,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                 { "service", required_argument, NULL, 'S' },
                 { "method", required_argument, NULL, 'M' },
                 { "samples", required_argument, NULL, 'n' },
+                { "hold", no_argument, NULL, 'H' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -493,6 +533,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                                 return -EINVAL;
                         }
                         o->max_samples = u;
+                        break;
+                case 'H':
+                        o->hold = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -555,6 +598,9 @@ int main(int argc, char **argv)
                percentile_us(run.samples, run.n_samples, 99), (double)run.max_ns / 1000.0,
                run.n_samples, client_cpu_pct);
         fflush(stdout);
+        if (opt.hold && !run.errors && run.requests > 0)
+                for (;;)
+                        pause();
 
         for (unsigned i = 0; i < opt.clients; i++)
                 conn_close(&run, &run.conns[i]);

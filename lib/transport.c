@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -214,8 +215,23 @@ int transport_connect(const struct address *a, uint64_t timeout_ns, int *ret_fd,
                 return rpc_error_set(e, GRPC_UNAVAILABLE, r, "%s: cannot create socket: %s", what,
                                      strerror(-r));
         }
-        if (connect(fd, &sa.sa, len) < 0) {
-                int r = -errno;
+        int cr = connect(fd, &sa.sa, len) < 0 ? -errno : 0;
+        /*
+         * A unix listener with a full backlog refuses a non-blocking connect
+         * with EAGAIN: nothing is in progress, so waiting for POLLOUT would
+         * hand back a socket that never connected. Try again, for at most the
+         * deadline (a second without one), 1 ms apart.
+         */
+        uint64_t retry_until = deadline ? deadline : now_ns() + NSEC_PER_SEC;
+        while (cr == -EAGAIN && target.kind == ADDR_UNIX && now_ns() < retry_until) {
+                (void)nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+                cr = connect(fd, &sa.sa, len) < 0 ? -errno : 0;
+        }
+        if (cr < 0) {
+                int r = cr;
+                if (r == -EAGAIN && target.kind == ADDR_UNIX)
+                        return rpc_error_set(e, GRPC_UNAVAILABLE, r, "cannot connect to %s: its backlog stayed full",
+                                             what);
                 if (r != -EINPROGRESS && r != -EAGAIN)
                         return rpc_error_set(e, GRPC_UNAVAILABLE, r, "cannot connect to %s: %s",
                                              what, strerror(-r));

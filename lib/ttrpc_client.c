@@ -102,6 +102,28 @@ int ttrpc_request_frame_append(struct buf *out, uint32_t stream_id, const char *
         return 0;
 }
 
+int ttrpc_status_frame_append(struct buf *out, uint32_t stream_id, int code, const char *message,
+                              size_t max_cap)
+{
+        Google__Rpc__Status status = GOOGLE__RPC__STATUS__INIT;
+        Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
+        status.code = code;
+        status.message = (char *)(message ? message : "");
+        resp.status = &status;
+
+        size_t size = protobuf_c_message_get_packed_size(&resp.base);
+        if (size > TTRPC_MESSAGE_MAX)
+                return -EMSGSIZE;
+        int r = buf_reserve(out, TTRPC_HEADER_LEN + size, max_cap);
+        if (r < 0)
+                return r;
+        struct ttrpc_header h = { .length = (uint32_t)size, .stream_id = stream_id, .type = TTRPC_TYPE_RESPONSE };
+        ttrpc_header_pack(&h, buf_tail(out));
+        protobuf_c_message_pack(&resp.base, buf_tail(out) + TTRPC_HEADER_LEN);
+        buf_commit(out, TTRPC_HEADER_LEN + size);
+        return 0;
+}
+
 int ttrpc_client_send_payload(struct ttrpc_client *c, const char *service, const char *method,
                               const void *payload, size_t len, int64_t timeout_nano,
                               uint32_t *ret_stream_id)

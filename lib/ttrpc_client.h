@@ -34,6 +34,13 @@ struct ttrpc_reply {
 int ttrpc_request_frame_append(struct buf *out, uint32_t stream_id, const char *service,
                                const char *method, const void *payload, size_t len,
                                int64_t timeout_nano, size_t max_cap);
+/*
+ * Appends a whole Response frame carrying only a status (no payload), as a
+ * server refusing a request sends it (the proxy answers on the agent's
+ * behalf). -ENOBUFS past max_cap.
+ */
+int ttrpc_status_frame_append(struct buf *out, uint32_t stream_id, int code, const char *message,
+                              size_t max_cap);
 
 int ttrpc_client_connect(const char *address, uint64_t timeout_ns, struct ttrpc_client **ret,
                          struct rpc_error *e);

@@ -92,6 +92,13 @@ vm-smoke: all $(VM_SMOKE_IMAGES) $(BUILD)/host/dax-header
 	$(Q)IMAGES=$(IMAGES_DIR) KINGLET_CTL=$(BUILD)/kinglet-ctl DAX_HEADER=$(BUILD)/host/dax-header \
 		$(RUN_TESTS) $(TEST_LOG_DIR) tests/vm/vm-smoke.sh tests/vm/vm-guest.sh
 
+# End to end through kinglet-proxy (tests/vm/e2e.sh): a sandbox's life, concurrency, faults;
+# the Debian image too when it is built.
+.PHONY: vm-test
+vm-test: all $(IMAGES_DIR)/busybox/vmlinuz $(IMAGES_DIR)/busybox/initrd.img
+	$(Q)IMAGES=$(IMAGES_DIR) KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
+		$(RUN_TESTS) $(TEST_LOG_DIR) tests/vm/e2e.sh
+
 footprint: all $(VM_SMOKE_IMAGES)
 	$(Q)sh rootfs-builder/manifest.sh $(IMAGES_DIR)/busybox busybox
 	$(Q)IMAGES=$(IMAGES_DIR) OUT=$(BUILD)/bench/footprint.md KINGLET_CTL=$(BUILD)/kinglet-ctl sh bench/footprint.sh

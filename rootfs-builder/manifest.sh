@@ -15,7 +15,7 @@ json_file() { # KEY PATH [EXTRA JSON MEMBERS]
 		"$(stat -c %s "$2")" "$(sha256sum "$2" | cut -d' ' -f1)" "${3:-}"
 }
 
-out=$dir/manifest.json.tmp
+out=$dir/manifest.json.tmp.$$ # unique: make -j initrd image writes it twice at once
 {
 	echo "{"
 	printf '  "distro": "%s",\n  "source_date_epoch": %s,\n' "$distro" "$epoch"

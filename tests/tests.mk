@@ -49,6 +49,11 @@ DAX_TEST_SRCS := rootfs-builder/pfn_info.c
 $(BUILD)/host/tests/unit/test_dax_header: $(call objs,host,$(DAX_TEST_SRCS))
 $(BUILD)/asan/tests/unit/test_dax_header: $(call objs,asan,$(DAX_TEST_SRCS))
 LDEXTRA_test_dax_header = $(filter $(addprefix %/,$(DAX_TEST_SRCS:.c=.o)),$^)
+# test_proxy_mux and fuzz_proxy: kinglet-proxy's pure routing code (proxy/ is not in TEST_CODE_SRCS).
+PROXY_TEST_SRCS := proxy/mux.c proxy/route.c proxy/handshake.c
+$(BUILD)/host/tests/unit/test_proxy_mux: $(call objs,host,$(PROXY_TEST_SRCS))
+$(BUILD)/asan/tests/unit/test_proxy_mux: $(call objs,asan,$(PROXY_TEST_SRCS))
+LDEXTRA_test_proxy_mux = $(filter $(addprefix %/,$(PROXY_TEST_SRCS:.c=.o)),$^)
 
 define test_binaries
 $(BUILD)/$(1)/tests/unit/%: $(BUILD)/$(1)/tests/unit/%.o $(call objs,$(1),$(TEST_CODE_SRCS))
@@ -75,6 +80,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_
 $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
 $(BUILD)/fuzz/fuzz_dax_header: $(call objs,fuzz,$(DAX_TEST_SRCS))
 $(BUILD)/fuzz/fuzz_ctl_spec: $(call objs,fuzz,$(CTL_SPEC_SRCS))
+$(BUILD)/fuzz/fuzz_proxy: $(call objs,fuzz,$(PROXY_TEST_SRCS))
 # Only the pattern rule above names these objects: keep make from deleting
 # them as intermediates (and rebuilding them on every run).
 .SECONDARY: $(call objs,fuzz,$(FUZZ_CODE_SRCS) $(FUZZ_SRCS)) \
@@ -105,13 +111,14 @@ unit: $(HOST_UNIT_BINS)
 	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS)
 
 integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
-	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
+	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
 		DAX_HEADER=$(BUILD)/host/dax-header \
-		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh \
+		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh \
 		tests/integration/ctl_sandbox.sh tests/integration/recipes.sh tests/integration/disk_image.sh
 
-asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl
-	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl \
+asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl \
+		$(BUILD)/kinglet-proxy
+	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(RUN_TESTS) $(TEST_LOG_DIR)/asan $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) tests/integration/ctl.sh
 
@@ -124,11 +131,11 @@ integration test: $(BUILD)/host/dax-header
 # One run, one summary: every suite's results are added up by run-tests.sh.
 test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
 		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds $(BUILD)/host/make-rootfs
-	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl \
+	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
 		MAKE_ROOTFS=$(BUILD)/host/make-rootfs DAX_HEADER=$(BUILD)/host/dax-header IMAGES=$(IMAGES_DIR) \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
-		tests/integration/ctl_containers.sh tests/integration/ctl_sandbox.sh tests/integration/recipes.sh \
-		tests/integration/disk_image.sh tests/vm/vm-smoke.sh tests/vm/vm-guest.sh \
+		tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh tests/integration/ctl_sandbox.sh tests/integration/recipes.sh \
+		tests/integration/disk_image.sh tests/vm/vm-smoke.sh tests/vm/vm-guest.sh tests/vm/e2e.sh \
 		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
 
 fuzz: $(FUZZ_BINS) fuzz-seeds

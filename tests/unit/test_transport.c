@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "transport.h"
@@ -119,6 +120,56 @@ static void test_connect_errors(void **state)
         assert_non_null(strstr(e.msg, "chardev"));
 }
 
+/* A listener whose backlog is full: no socket that never connected is handed back. */
+static void test_connect_full_backlog(void **state)
+{
+        struct address a = unix_addr("busy.sock");
+        struct rpc_error e = { 0 };
+        int lfd, fd, held[8];
+        size_t n_held = 0;
+        (void)state;
+        int raw = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(raw >= 0);
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        assert_true(strlen(a.path) < sizeof sun.sun_path);
+        memcpy(sun.sun_path, a.path, strlen(a.path) + 1);
+        assert_int_equal(bind(raw, (struct sockaddr *)&sun, sizeof sun), 0);
+        assert_int_equal(listen(raw, 0), 0);
+        lfd = raw;
+        /* Fill the backlog with connections nobody accepts. */
+        for (;;) {
+                int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                assert_true(c >= 0);
+                if (connect(c, (struct sockaddr *)&sun, sizeof sun) < 0) {
+                        assert_int_equal(errno, EAGAIN);
+                        close(c);
+                        break;
+                }
+                assert_true(n_held < 8);
+                held[n_held++] = c;
+        }
+        assert_int_equal(transport_connect(&a, 50 * NSEC_PER_MSEC, &fd, &e), -EAGAIN);
+        assert_int_equal(e.code, GRPC_UNAVAILABLE);
+        assert_non_null(strstr(e.msg, "backlog"));
+        /* Once the server accepts, a connect goes through. */
+        for (size_t i = 0; i < n_held; i++) {
+                int acc = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                assert_true(acc >= 0);
+                close(acc);
+                close(held[i]);
+        }
+        assert_int_equal(transport_connect(&a, NSEC_PER_SEC, &fd, &e), 0);
+        int err = 0;
+        socklen_t el = sizeof err;
+        struct sockaddr_un peer;
+        socklen_t pl = sizeof peer;
+        assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+        assert_int_equal(err, 0);
+        assert_int_equal(getpeername(fd, (struct sockaddr *)&peer, &pl), 0);
+        close(fd);
+        close(lfd);
+}
+
 static void make_port(const char *vport, const char *name)
 {
         char path[160];
@@ -152,6 +203,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_listen_refuses_non_socket, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_listen_abstract_and_vsock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_connect_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_connect_full_backlog, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_find_serial_port, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,9 @@
 # Prints one line, `ready_ms=… uptime_ms=… accel=…`, then the output of --ctl
 # (kinglet-ctl with those arguments), of --run (a container whose root is the
 # guest's own / runs `sh -c CMD` through the agent) and of --script (a host
-# shell script, run with $CTL set to "kinglet-ctl --addr … --timeout 60").
+# shell script, run with $CTL set to "kinglet-ctl --addr … --timeout 60",
+# $AGENT_SOCK to the chardev's unix socket, for a proxy, $QEMU_PID, and
+# $QEMU_START_MS, when QEMU was started, in `date +%s%3N` milliseconds).
 # Exit status 0 when the agent answered and all of them exited 0.
 #
 # Extra devices, at fixed PCI addresses so the Kata PCI path is known (each is
@@ -309,7 +311,7 @@ if [ -n "$run" ]; then
 	$CTL run --rootfs / - sh -c "$run" || rc=$?
 fi
 if [ -n "$script" ]; then
-	CTL=$CTL CONSOLE=$dir/console.log sh "$script" || rc=$?
+	CTL=$CTL CONSOLE=$dir/console.log AGENT_SOCK=$dir/agent.sock QEMU_PID=$qemu_pid QEMU_START_MS=$start sh "$script" || rc=$?
 fi
 if [ -n "$poweroff_s" ]; then
 	wait_exit "$poweroff_s" || rc=1
