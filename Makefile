@@ -154,6 +154,8 @@ $(BUILD)/asan/kinglet-agent: $(call objs,asan,$(CORE_SRCS) $(AGENT_SRCS))
 	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $@ $^ $(ASAN_LIBS)
 $(BUILD)/asan/kinglet-ctl: $(call objs,asan,$(CORE_SRCS) $(CTL_SRCS))
 	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $@ $^ $(ASAN_LIBS)
+$(BUILD)/asan/kinglet-proxy: $(call objs,asan,$(CORE_SRCS) $(PROXY_SRCS))
+	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $@ $^ $(ASAN_LIBS)
 
 include tests/tests.mk
 include bench/bench.mk

@@ -27,6 +27,8 @@ struct options {
         const char *sandbox;
         const char *log_path;
         const char *agent_logs;
+        const char *debug_console;
+        const char *debug_console_listen;
         enum log_level level;
         int ready_fd;
 };
@@ -43,6 +45,10 @@ static void usage(FILE *out)
                 "  --log FILE|-         where the proxy logs (default -: stderr) (alias -log)\n"
                 "  --log-level LEVEL    error, warn, info (default) or debug\n"
                 "  --agent-logs URL     the agent's log stream, same URL forms (alias -agent-logs-socket)\n"
+                "  --debug-console URL  the agent's debug console (agent.debug_console_vport), same URL forms\n"
+                "  --debug-console-listen URL\n"
+                "                       unix:///path where each client gets its own console session\n"
+                "                       (at most 4 at once, 1 over serial://)\n"
                 "  --ready-fd N         write \"ready\\n\" to fd N once serving, then close it\n"
                 "  -h, --help           show this help\n"
                 "  -V, --version        show version\n");
@@ -60,7 +66,8 @@ static int usage_error(const char *fmt, ...)
         return -EINVAL;
 }
 
-enum { OPT_AGENT = 256, OPT_LISTEN, OPT_SANDBOX, OPT_LOG, OPT_LOG_LEVEL, OPT_AGENT_LOGS, OPT_READY_FD };
+enum { OPT_AGENT = 256, OPT_LISTEN, OPT_SANDBOX, OPT_LOG, OPT_LOG_LEVEL, OPT_AGENT_LOGS, OPT_READY_FD,
+       OPT_DEBUG_CONSOLE, OPT_DEBUG_CONSOLE_LISTEN };
 
 /* Returns 1 when the program should exit 0 now (help, version), 0 to run, -EINVAL on misuse. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -77,6 +84,8 @@ static int parse_options(int argc, char **argv, struct options *o)
                 { "agent-logs", required_argument, NULL, OPT_AGENT_LOGS },
                 { "agent-logs-socket", required_argument, NULL, OPT_AGENT_LOGS },
                 { "ready-fd", required_argument, NULL, OPT_READY_FD },
+                { "debug-console", required_argument, NULL, OPT_DEBUG_CONSOLE },
+                { "debug-console-listen", required_argument, NULL, OPT_DEBUG_CONSOLE_LISTEN },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -102,6 +111,8 @@ static int parse_options(int argc, char **argv, struct options *o)
                                 return usage_error("unknown log level `%.100s`", optarg);
                         break;
                 case OPT_AGENT_LOGS: o->agent_logs = optarg; break;
+                case OPT_DEBUG_CONSOLE: o->debug_console = optarg; break;
+                case OPT_DEBUG_CONSOLE_LISTEN: o->debug_console_listen = optarg; break;
                 case OPT_READY_FD:
                         if (parse_int(optarg, &o->ready_fd) < 0 || o->ready_fd < 3)
                                 return usage_error("--ready-fd `%.100s`: a file descriptor number of 3 "
@@ -120,6 +131,9 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return usage_error("%s", "--agent URL is required");
         if (!o->listen)
                 return usage_error("%s", "--listen unix:///PATH is required");
+        if (!o->debug_console != !o->debug_console_listen)
+                return usage_error("%s", "--debug-console URL and --debug-console-listen unix:///PATH go "
+                                         "together");
         return 0;
 }
 
@@ -165,6 +179,8 @@ static void on_signal(struct loop *l, int signo, void *data)
         log_info("%s: no new clients; finishing the requests in flight", strsignal(signo));
         p->stopping = true;
         downstream_stop_listening(p);
+        if (p->have_console)
+                debug_console_stop_listening(&p->console);
         /* Stop reading every client: whatever they send now would not be answered. */
         struct list_head *pos;
         for (pos = p->clients.next; pos != &p->clients; pos = pos->next)
@@ -193,7 +209,7 @@ static int run(const struct options *o)
 {
         struct proxy p = { .sandbox = o->sandbox, .listen_fd = -1,
                            .refuse_log = LOG_RATELIMIT_INIT(10 * NSEC_PER_SEC, 5) };
-        struct address agent, logs;
+        struct address agent, logs, console, console_listen;
         struct rpc_error e = { 0 };
         int r;
 
@@ -201,8 +217,20 @@ static int run(const struct options *o)
         list_init(&p.dirty);
         if (parse_address("--agent", o->agent, &agent) < 0 ||
             parse_address("--listen", o->listen, &p.listen_addr) < 0 ||
-            (o->agent_logs && parse_address("--agent-logs", o->agent_logs, &logs) < 0))
+            (o->agent_logs && parse_address("--agent-logs", o->agent_logs, &logs) < 0) ||
+            (o->debug_console && (parse_address("--debug-console", o->debug_console, &console) < 0 ||
+                                  parse_address("--debug-console-listen", o->debug_console_listen,
+                                                &console_listen) < 0)))
                 return EXIT_USAGE;
+        if (o->debug_console && console_listen.kind != ADDR_UNIX) {
+                fprintf(stderr, "kinglet-proxy: --debug-console-listen must be a unix:// address\n");
+                return EXIT_USAGE;
+        }
+        if (o->debug_console && console.kind == ADDR_SERIAL && console.serial_by_name) {
+                fprintf(stderr, "kinglet-proxy: --debug-console serial://%s names a port inside the guest; "
+                                "give the VMM's chardev socket: serial:///path.sock\n", console.path);
+                return EXIT_USAGE;
+        }
         if (p.listen_addr.kind != ADDR_UNIX) {
                 fprintf(stderr, "kinglet-proxy: --listen must be a unix:// address\n");
                 return EXIT_USAGE;
@@ -235,6 +263,19 @@ static int run(const struct options *o)
                 loop_free(p.loop);
                 return EXIT_FAILURE;
         }
+        if (o->debug_console) {
+                debug_console_init(&p.console, &p, &console, &console_listen);
+                if (debug_console_listen(&p.console, &e) < 0) {
+                        log_error("cannot listen on %s: %s", o->debug_console_listen, e.msg);
+                        downstream_stop_listening(&p);
+                        downstream_close_all(&p);
+                        upstream_close(&p.up);
+                        loop_free(p.loop);
+                        return EXIT_FAILURE;
+                }
+                p.have_console = true;
+                log_info("debug console of %s served on %s", p.console.agent_text, o->debug_console_listen);
+        }
         log_info("listening on %s for the agent at %s", o->listen, p.up.addr_text);
         upstream_start(&p.up);
         if (o->agent_logs) {
@@ -250,6 +291,8 @@ static int run(const struct options *o)
         downstream_close_all(&p);
         if (p.have_logs)
                 agent_logs_close(&p.logs);
+        if (p.have_console)
+                debug_console_close(&p.console);
         upstream_close(&p.up);
         loop_timer_disarm(p.loop, &p.drain_timer);
         loop_free(p.loop);

@@ -91,6 +91,24 @@ struct agent_logs {
         char line[4096];
 };
 
+/* The agent's debug console, relayed to operators on a unix socket (debug_console.c). */
+#define PROXY_CONSOLE_SESSIONS_MAX 4 /* the agent's own limit */
+#define PROXY_CONSOLE_BUFFER (64u << 10) /* per direction and session */
+
+struct debug_console {
+        struct proxy *proxy;
+        struct address agent_addr;
+        char agent_text[ADDR_STRING_MAX];
+        struct address listen_addr;
+        int listen_fd;
+        struct loop_watch listen_watch;
+        struct list_head sessions;
+        size_t n_sessions;
+        size_t max_sessions; /* 1 over serial://: one byte stream */
+        uint64_t next_id;
+        struct log_ratelimit refuse_log;
+};
+
 struct proxy {
         struct loop *loop;
         const char *sandbox;
@@ -105,6 +123,8 @@ struct proxy {
         struct upstream up;
         struct agent_logs logs;
         bool have_logs;
+        struct debug_console console;
+        bool have_console;
         bool stopping;
         struct loop_timer drain_timer;
         struct log_ratelimit refuse_log;
@@ -135,6 +155,15 @@ bool downstream_idle(const struct proxy *p);
 void agent_logs_init(struct agent_logs *l, struct proxy *p, const struct address *a);
 void agent_logs_start(struct agent_logs *l);
 void agent_logs_close(struct agent_logs *l);
+
+/* debug_console.c */
+void debug_console_init(struct debug_console *dc, struct proxy *p, const struct address *agent,
+                        const struct address *listen);
+int debug_console_listen(struct debug_console *dc, struct rpc_error *e);
+/* SIGTERM: no new sessions; the open ones last until the proxy exits. */
+void debug_console_stop_listening(struct debug_console *dc);
+/* Ends every session, removes the socket file. */
+void debug_console_close(struct debug_console *dc);
 
 /* Reads from fd into the shared scratch or `in`; 0 = EAGAIN, -1 = EOF, -errno. */
 ssize_t proxy_read(int fd, void *buf, size_t size);

@@ -6,7 +6,7 @@
 #
 # An ENTRY is
 #   path/to/program          a cmocka binary or a TAP-printing script
-#   asan:DIR                 DIR's ASan+UBSan unit and integration tests, on DIR's agent
+#   asan:DIR                 DIR's ASan+UBSan unit and integration tests, on DIR's agent, ctl and proxy
 #   fuzz-regress:NAME        $BUILD/fuzz/NAME over its seed corpus (one test)
 #
 # Counting: cmocka's "[  PASSED  ] N" / "[  FAILED  ] N" / "[  SKIPPED ] N"
@@ -62,13 +62,16 @@ for entry in "$@"; do
 			case $t in *.o|*.d) continue ;; esac
 			[ -x "$t" ] || continue
 			run_one "asan/$(basename "$t")" env KINGLET_AGENT="$dir/kinglet-agent" \
-				KINGLET_CTL="$dir/kinglet-ctl" ASAN_OPTIONS=detect_leaks=1 \
+				KINGLET_CTL="$dir/kinglet-ctl" KINGLET_PROXY="$dir/kinglet-proxy" ASAN_OPTIONS=detect_leaks=1 \
 				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t"
 		done
 		run_one "asan/ctl.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
 			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl.sh
 		run_one "asan/ctl_containers.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
 			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl_containers.sh
+		run_one "asan/proxy_ctl.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
+			KINGLET_PROXY="$dir/kinglet-proxy" MAKE_ROOTFS="$BUILD/host/make-rootfs" ASAN_OPTIONS=detect_leaks=1 \
+			sh tests/integration/proxy_ctl.sh
 		;;
 	fuzz-regress:*)
 		n=${entry#fuzz-regress:}

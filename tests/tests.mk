@@ -117,8 +117,8 @@ integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 		tests/integration/ctl_sandbox.sh tests/integration/recipes.sh tests/integration/disk_image.sh
 
 asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl \
-		$(BUILD)/kinglet-proxy
-	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
+		$(BUILD)/asan/kinglet-proxy
+	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl KINGLET_PROXY=$(BUILD)/asan/kinglet-proxy \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(RUN_TESTS) $(TEST_LOG_DIR)/asan $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) tests/integration/ctl.sh
 
@@ -130,7 +130,8 @@ integration test: $(BUILD)/host/dax-header
 
 # One run, one summary: every suite's results are added up by run-tests.sh.
 test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
-		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(FUZZ_BINS) fuzz-seeds $(BUILD)/host/make-rootfs
+		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(BUILD)/asan/kinglet-proxy $(FUZZ_BINS) fuzz-seeds \
+		$(BUILD)/host/make-rootfs
 	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
 		MAKE_ROOTFS=$(BUILD)/host/make-rootfs DAX_HEADER=$(BUILD)/host/dax-header IMAGES=$(IMAGES_DIR) \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \

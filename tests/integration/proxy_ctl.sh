@@ -1,7 +1,8 @@
 #!/bin/sh
 # kinglet-ctl through kinglet-proxy, unchanged: check, run (stdout, exit status,
 # stdin relay), create/exec/kill/rm, with a real agent behind the proxy on a
-# unix socket. Needs root; prints TAP.
+# unix socket; and a second proxy reaching the agent through the first with an
+# hvsock:// upstream (the hybrid vsock handshake). Needs root; prints TAP.
 #   KINGLET_CTL, KINGLET_AGENT, KINGLET_PROXY   binaries under test (default build/...)
 #   MAKE_ROOTFS                                the busybox rootfs tool (default build/host/make-rootfs)
 set -u
@@ -20,7 +21,9 @@ dir=$(mktemp -d /tmp/kinglet-proxyctl-XXXXXX)
 R="$dir/rootfs"
 agent_pid=
 proxy_pid=
+proxy2_pid=
 cleanup() {
+	[ -n "$proxy2_pid" ] && kill "$proxy2_pid" 2>/dev/null && wait "$proxy2_pid" 2>/dev/null
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 	rm -rf "$dir"
@@ -76,7 +79,7 @@ proxy_pid=$!
 i=0
 while [ "$(cat "$dir/ready" 2>/dev/null)" != "ready" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 
-echo "1..9"
+echo "1..11"
 expect "check" 0 "SERVING" -- ctl check
 expect_out "run relays stdout" "hello" -- ctl run --rootfs "$R" - echo hello
 expect "run exits with the container's status" 7 "" -- ctl run --rootfs "$R" - sh -c 'exit 7'
@@ -89,6 +92,21 @@ expect "exec exits with the process's status" 3 "" -- ctl exec c1 sh -c 'exit 3'
 ctl kill c1 KILL >/dev/null 2>&1
 ctl wait c1 >/dev/null 2>&1
 expect "rm" 0 "c1" -- ctl rm c1
+
+# An hvsock:// upstream (Firecracker's and Cloud Hypervisor's hybrid vsock): a
+# second proxy reaches the agent through the first one's socket, which answers
+# `CONNECT 1024` with `OK …` as those VMMs do.
+"$PROXY" --agent "hvsock://$dir/proxy.sock:1024" --listen "unix://$dir/proxy2.sock" --log "$dir/proxy2.log" \
+	--ready-fd 3 3>"$dir/ready2" &
+proxy2_pid=$!
+i=0
+while [ "$(cat "$dir/ready2" 2>/dev/null)" != "ready" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+expect "check through an hvsock:// upstream" 0 "SERVING" -- "$CTL" --addr "unix://$dir/proxy2.sock" check
+expect_out "run through an hvsock:// upstream" "via-hvsock" -- \
+	"$CTL" --addr "unix://$dir/proxy2.sock" run --rootfs "$R" - echo via-hvsock
+kill "$proxy2_pid"
+wait "$proxy2_pid" 2>/dev/null
+proxy2_pid=
 
 kill "$proxy_pid"
 wait "$proxy_pid"
