@@ -90,6 +90,7 @@ $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/ma
 		$(call objs,host,$(CORE_SRCS) tests/support/ttrpc_test.c tests/support/test_spec.c)
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_dax.c $(DAX_TEST_SRCS))
+$(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_text.c)
 
 .PHONY: fuzz-seeds
 fuzz-seeds: $(BUILD)/host/make-seeds

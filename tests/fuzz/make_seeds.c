@@ -3,10 +3,12 @@
  * Writes the binary seed corpora of fuzz_server, fuzz_client, fuzz_spec
  * (make_seeds_spec.c) and fuzz_dax_header (make_seeds_dax.c) with the real
  * encoders, so the seeds follow the protocol files instead of going stale as
- * committed blobs.
+ * committed blobs; and those of fuzz_guest_text, fuzz_proxy and fuzz_uevent
+ * from C strings (make_seeds_text.c).
  *
- *   make-seeds OUTDIR     (OUTDIR/fuzz_server, fuzz_client, fuzz_spec and
- *                          fuzz_dax_header exist)
+ *   make-seeds OUTDIR     (OUTDIR/fuzz_server, fuzz_client, fuzz_spec,
+ *                          fuzz_dax_header, fuzz_guest_text, fuzz_proxy and
+ *                          fuzz_uevent exist)
  *
  * Server seeds name CopyFile paths under /run/kata-containers: the harness
  * rewrites that prefix to its private directory. The harness also reads the
@@ -382,9 +384,13 @@ int main(int argc, char **argv)
         need_dir("fuzz_client");
         need_dir("fuzz_spec");
         need_dir("fuzz_dax_header");
+        need_dir("fuzz_guest_text");
+        need_dir("fuzz_proxy");
+        need_dir("fuzz_uevent");
         server_seeds();
         client_seeds();
         spec_seeds();
         dax_header_seeds();
+        literal_seeds();
         return 0;
 }

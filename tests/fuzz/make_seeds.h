@@ -21,5 +21,7 @@ void save(struct buf *b, const char *harness, const char *name);
 void spec_seeds(void);
 /* fuzz_dax_header's seeds (make_seeds_dax.c). */
 void dax_header_seeds(void);
+/* fuzz_guest_text's, fuzz_proxy's and fuzz_uevent's, written out from C strings (make_seeds_text.c). */
+void literal_seeds(void);
 
 #endif
