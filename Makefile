@@ -39,6 +39,7 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes
 # gnu11 predefines `linux`, which collides with the OCI Spec field of that name.
 COMMON_CFLAGS := -std=gnu11 -Ulinux -D_GNU_SOURCE -g $(WARNINGS) -Ilib -Iinit -Iagent -Itests/support -I$(GEN) \
+	-I$(DEPS_DIR)/libmnl/usr/include \
 	-DKINGLET_VERSION=\"$(VERSION)\" -MMD -MP
 GEN_CFLAGS := -Wno-missing-prototypes
 
@@ -53,19 +54,19 @@ MUSL_LIBS := $(DEPS_DIR)/lib/libprotobuf-c.a $(DEPS_DIR)/lib/libmnl.a $(DEPS_DIR
 
 HOST_CC := gcc
 HOST_CFLAGS := $(COMMON_CFLAGS) -O2
-HOST_LIBS := -lprotobuf-c -lseccomp -ljson-c
+HOST_LIBS := -lprotobuf-c -lseccomp -ljson-c $(DEPS_DIR)/lib/libmnl.a
 
 ASAN_CC := gcc
 ASAN_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
-ASAN_LIBS := -lprotobuf-c -lseccomp -ljson-c
+ASAN_LIBS := -lprotobuf-c -lseccomp -ljson-c $(DEPS_DIR)/lib/libmnl.a
 
 FUZZ_CC := clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -Wno-unused-command-line-argument
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
-FUZZ_LIBS := -lprotobuf-c -lseccomp -ljson-c
+FUZZ_LIBS := -lprotobuf-c -lseccomp -ljson-c $(DEPS_DIR)/lib/libmnl.a
 
 # --- per-variant object rules ------------------------------------------------------
 
@@ -202,7 +203,7 @@ help:
 	@echo "  make image     a guest disk image: DISTRO=busybox|debian|ubuntu|... FS=ext4|erofs DAX=1|0"
 	@echo "                 into $(BUILD)/images/DISTRO/ (with vmlinuz and manifest.json)"
 	@echo "  make images    every guest that can be built here ($(IMAGE_DISTROS))"
-	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX; PID 1, storages, power-off)"
+	@echo "  make vm-smoke  boot the busybox guest under QEMU (initrd, virtio-blk, pmem+DAX; PID 1, storages, power-off, networking)"
 	@echo "  make vm-test   end to end: a sandbox driven through kinglet-proxy in a VM (tests/vm/e2e.sh)"
 	@echo "  make footprint guest sizes, boot to agent-ready, guest memory (part of make bench)"
 	@echo "  make lint      banned calls, O_CLOEXEC, file sizes, shellcheck"

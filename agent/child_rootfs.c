@@ -39,7 +39,42 @@ static int resolve(int root_fd, const char *rel, int flags)
         return fd < 0 ? -errno : fd;
 }
 
+/* Symlinks to missing targets followed while making a mount target, before ELOOP. */
+#define DANGLING_LINKS_MAX 8
+
+static int open_in_root_depth(int root_fd, const char *path, enum create_kind create, int depth);
+
+/*
+ * `name` in `parent` (at prefix[0..dir_len)) is a symlink whose target is
+ * missing, as images often have (/etc/resolv.conf → ../run/systemd/resolve/…):
+ * make the target instead, inside the root, as runc does. The link's text is
+ * joined with the rest of the path and walked again; RESOLVE_IN_ROOT keeps
+ * every ".." and absolute target inside the root.
+ */
+static int follow_dangling(int root_fd, int parent, const char *name, const char *prefix, size_t dir_len,
+                           const char *rest, enum create_kind create, int depth)
+{
+        char target[4096], path[4096];
+        ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+        if (n < 0)
+                return -ENOENT; /* not a symlink: simply missing */
+        target[n] = '\0';
+        if (depth >= DANGLING_LINKS_MAX)
+                return -ELOOP;
+        int len = target[0] == '/' ? snprintf(path, sizeof path, "%s%s%s", target, *rest ? "/" : "", rest)
+                                   : snprintf(path, sizeof path, "%.*s%s%s%s%s", (int)dir_len, prefix,
+                                              dir_len ? "/" : "", target, *rest ? "/" : "", rest);
+        if (len < 0 || (size_t)len >= sizeof path)
+                return -ENAMETOOLONG;
+        return open_in_root_depth(root_fd, path, create, depth + 1);
+}
+
 int open_in_root(int root_fd, const char *path, enum create_kind create)
+{
+        return open_in_root_depth(root_fd, path, create, 0);
+}
+
+static int open_in_root_depth(int root_fd, const char *path, enum create_kind create, int depth)
 {
         const char *rel = path;
         while (*rel == '/')
@@ -64,6 +99,7 @@ int open_in_root(int root_fd, const char *path, enum create_kind create)
                         close(parent);
                         return -ENAMETOOLONG;
                 }
+                size_t dir_len = plen;
                 if (plen)
                         prefix[plen++] = '/';
                 memcpy(prefix + plen, c, n);
@@ -82,12 +118,18 @@ int open_in_root(int root_fd, const char *path, enum create_kind create)
                                         close(r);
                         } else
                                 r = mkdirat(parent, name, 0755);
-                        if (r < 0 && errno != EEXIST) {
+                        if (r < 0 && errno != EEXIST && errno != ELOOP) {
                                 int err = -errno;
                                 close(parent);
                                 return err;
                         }
                         child = resolve(root_fd, prefix, flags);
+                        if (child == -ENOENT) {
+                                /* Still missing although the name is there: a dangling symlink. */
+                                child = follow_dangling(root_fd, parent, name, prefix, dir_len, next, create, depth);
+                                close(parent);
+                                return child;
+                        }
                 }
                 close(parent);
                 parent = child;

@@ -26,6 +26,7 @@
 #include "parked.h"
 #include "process.h"
 #include "rpc.h"
+#include "sandbox_files.h"
 #include "spawn.h"
 #include "storage.h"
 #include "user.h"
@@ -329,6 +330,8 @@ static int create_with_plan(struct container *c, const Grpc__CreateContainerRequ
                 r = make_bundle(c, spec->root->path, e);
         if (r == 0)
                 r = plan_container(plan, spec, rootfs, a->have_cgroups && a->cgroup_env.version == CGROUP_V2, e);
+        if (r == 0) /* the sandbox's resolv.conf, hosts, hostname for containers on its network */
+                r = sandbox_files_plan_mounts(sandbox_files(a), plan, e);
         if (r == 0)
                 r = plan_process(plan, spec->process, e);
         if (r == 0 && req->string_user) {

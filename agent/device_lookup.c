@@ -30,10 +30,11 @@ static int only_entry(const char *dir, char *name, size_t size)
         return -ENOENT;
 }
 
-int block_name_under(const char *devdir, char *name, size_t size)
+/* The one entry of DEVDIR/CLASS or DEVDIR/virtioN/CLASS: virtio devices hang their class under virtioN. */
+static int class_name_under(const char *devdir, const char *class, char *name, size_t size)
 {
         char path[PATH_MAX];
-        if ((size_t)snprintf(path, sizeof path, "%s/block", devdir) >= sizeof path)
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", devdir, class) >= sizeof path)
                 return -ENAMETOOLONG;
         if (only_entry(path, name, size) == 0)
                 return 0;
@@ -45,11 +46,21 @@ int block_name_under(const char *devdir, char *name, size_t size)
                 const char *num = startswith(de->d_name, "virtio");
                 if (!num || !*num || strspn(num, "0123456789") != strlen(num))
                         continue;
-                if ((size_t)snprintf(path, sizeof path, "%s/%s/block", devdir, de->d_name) >= sizeof path)
+                if ((size_t)snprintf(path, sizeof path, "%s/%s/%s", devdir, de->d_name, class) >= sizeof path)
                         return -ENAMETOOLONG;
                 return only_entry(path, name, size);
         }
         return -ENOENT;
+}
+
+int block_name_under(const char *devdir, char *name, size_t size)
+{
+        return class_name_under(devdir, "block", name, size);
+}
+
+int net_name_under(const char *devdir, char *name, size_t size)
+{
+        return class_name_under(devdir, "net", name, size);
 }
 
 static int parse_scsi_number(const char *s, size_t len, uint32_t *ret)

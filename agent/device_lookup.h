@@ -15,6 +15,8 @@
 #define SCSI_ID_MAX 65535u
 
 /* The block device under a PCI device's directory: <dir>/virtioN/block/<name> (or <dir>/block/<name>). */
+/* The network interface of a PCI device (DEVDIR/net/NAME or DEVDIR/virtioN/net/NAME). */
+int net_name_under(const char *devdir, char *name, size_t size);
 int block_name_under(const char *devdir, char *name, size_t size);
 
 /* Kata's SCSI address "TARGET:LUN" (decimal, each ≤ SCSI_ID_MAX). -EINVAL. */

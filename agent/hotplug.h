@@ -44,6 +44,7 @@ enum hotplug_kind {
         HOTPLUG_SCSI,     /* "TARGET:LUN" → /dev/sdX */
         HOTPLUG_VFIO,     /* PCI path → its IOMMU group's /dev/vfio/N (bound to vfio-pci) */
         HOTPLUG_PCI,      /* PCI path, the device only (vfio-pci-gk: a guest driver owns it) */
+        HOTPLUG_NET_PCI,  /* virtio-net (any NIC) by PCI path → its interface name */
 };
 
 struct hotplug_need {
@@ -70,7 +71,7 @@ int hotplug_need_device(struct hotplug_needs *needs, const Grpc__Device *d, stru
 
 /*
  * Where the device is now: 0 and its node (/dev/vdb, /dev/vfio/3; "" for
- * HOTPLUG_PCI). -ENOENT or -ENOMEDIUM while it is not there or not ready;
+ * HOTPLUG_PCI; the interface name, eth0, for HOTPLUG_NET_PCI). -ENOENT or -ENOMEDIUM while it is not there or not ready;
  * anything else is an error described in e.
  */
 int hotplug_resolve(struct hotplug_need *n, char *node, size_t size, struct rpc_error *e);

@@ -38,6 +38,7 @@ int hotplug_need_add(struct hotplug_needs *needs, enum hotplug_kind kind, const 
         case HOTPLUG_BLK_PCI:
         case HOTPLUG_VFIO:
         case HOTPLUG_PCI:
+        case HOTPLUG_NET_PCI:
                 if (pci_path_parse(source, &pp) < 0)
                         return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
                                              "%s: `%.64s` is not a PCI path (two hex digits per bus level, slot at "
@@ -226,6 +227,14 @@ int hotplug_resolve(struct hotplug_need *n, char *node, size_t size, struct rpc_
                         if (size)
                                 node[0] = '\0';
                         return 0;
+                }
+                if (n->kind == HOTPLUG_NET_PCI) {
+                        r = net_name_under(dir, name, sizeof name);
+                        if (r < 0)
+                                return r == -ENOENT ? r : rpc_error_set(e, GRPC_INTERNAL, r, "PCI path `%s`: %s",
+                                                                        n->source, strerror(-r));
+                        snprintf(path, sizeof path, "%s", name);
+                        goto found;
                 }
                 if (n->kind == HOTPLUG_VFIO) {
                         r = resolve_vfio(n, dir, bdf, path, sizeof path, e);

@@ -73,6 +73,13 @@ RPC_HANDLER(rpc_resize_volume);
 /* rpc_metrics.c */
 RPC_HANDLER(rpc_get_metrics);
 
+/* rpc_network.c, rpc_routes.c, rpc_neigh.c: guest networking over netlink */
+RPC_HANDLER(rpc_update_interface);
+RPC_HANDLER(rpc_list_interfaces);
+RPC_HANDLER(rpc_update_routes);
+RPC_HANDLER(rpc_list_routes);
+RPC_HANDLER(rpc_add_arp_neighbors);
+
 /* rpc_iptables.c */
 RPC_HANDLER(rpc_get_iptables);
 RPC_HANDLER(rpc_set_iptables);

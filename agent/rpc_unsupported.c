@@ -19,11 +19,6 @@ static const struct {
                                "container's terminationMessagePath through its shared volume instead" },
         { "RemoveStaleVirtiofsShareMounts", "kinglet does not track virtio-fs share mounts left over from a "
                                             "previous runtime; the sandbox's mounts end with the VM" },
-        { "UpdateInterface", "guest networking arrives with the networking work" },
-        { "UpdateRoutes", "guest networking arrives with the networking work" },
-        { "ListInterfaces", "guest networking arrives with the networking work" },
-        { "ListRoutes", "guest networking arrives with the networking work" },
-        { "AddARPNeighbors", "guest networking arrives with the networking work" },
 };
 
 RPC_HANDLER(rpc_unsupported)

@@ -24,6 +24,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "rpc.h"
+#include "sandbox_files.h"
 #include "storage.h"
 #include "util.h"
 
@@ -36,7 +37,16 @@ struct sandbox {
         pid_t pidns_holder; /* 0 when the pod has no shared PID namespace */
         char guest_hook_path[256];
         struct list_head storages;
+        struct sandbox_files files; /* resolv.conf, hosts, hostname (sandbox_files.h) */
 };
+
+/* PID 1 points the guest's own resolver at the sandbox's dns (as Kata's agent does). */
+#define GUEST_RESOLV_CONF "/etc/resolv.conf"
+
+const struct sandbox_files *sandbox_files(const struct agent *a)
+{
+        return a->sandbox ? &a->sandbox->files : NULL;
+}
 
 const char *sandbox_guest_hook_path(const struct agent *a)
 {
@@ -157,23 +167,6 @@ static int check_dns(char *const *dns, size_t n, struct rpc_error *e)
         return 0;
 }
 
-static int write_resolv_conf(struct agent *a, char *const *dns, size_t n, struct rpc_error *e)
-{
-        char dir[256], path[300];
-        snprintf(dir, sizeof dir, "%s/sandbox", a->container_base);
-        snprintf(path, sizeof path, "%s/resolv.conf", dir);
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return rpc_error_set(e, GRPC_INTERNAL, -errno, "cannot create %s: %s", dir, strerror(errno));
-        _cleanup_fclose_ FILE *f = fopen(path, "we");
-        if (!f)
-                return rpc_error_set(e, GRPC_INTERNAL, -errno, "cannot write %s: %s", path, strerror(errno));
-        for (size_t i = 0; i < n; i++)
-                fprintf(f, "%s\n", dns[i]);
-        if (fflush(f) != 0 || ferror(f))
-                return rpc_error_set(e, GRPC_INTERNAL, -EIO, "cannot write %s", path);
-        return 0;
-}
-
 void sandbox_free(struct agent *a)
 {
         struct sandbox *sb = a->sandbox;
@@ -183,6 +176,7 @@ void sandbox_free(struct agent *a)
                 kill(sb->pidns_holder, SIGKILL);
                 (void)waitpid(sb->pidns_holder, NULL, 0); /* SIGKILL: immediate */
         }
+        sandbox_files_uncover_guest(&sb->files, GUEST_RESOLV_CONF);
         storage_unmount_all(&sb->storages);
         storage_release_shared(); /* shared=true storages lived as long as the sandbox */
         free(sb);
@@ -211,6 +205,8 @@ RPC_HANDLER(rpc_create_sandbox)
         if (req->hostname && strlen(req->hostname) > 64)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "hostname `%.80s` is longer than 64 bytes",
                                        req->hostname);
+        if ((r = sandbox_files_check_hostname(req->hostname, &e)) < 0)
+                return ttrpc_call_fail_error(call, r, &e);
         if (req->guest_hook_path && strlen(req->guest_hook_path) >= 256)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "guest_hook_path is longer than 255 bytes");
         /* Block storages wait for their devices (hotplug.h): when they appear this handler runs again. */
@@ -233,7 +229,9 @@ RPC_HANDLER(rpc_create_sandbox)
                 r = rpc_error_set(&e, grpc_code_from_errno(-errno), -errno, "cannot set hostname `%s`: %s",
                                   req->hostname, strerror(errno));
         if (r == 0)
-                r = write_resolv_conf(a, req->dns, req->n_dns, &e);
+                r = sandbox_files_write(&sb->files, a->container_base, req->dns, req->n_dns, req->hostname, &e);
+        if (r == 0 && a->init_mode)
+                r = sandbox_files_cover_guest(&sb->files, GUEST_RESOLV_CONF, &e);
         for (size_t i = 0; r == 0 && i < req->n_storages; i++)
                 r = storage_mount(req->storages[i], &sb->storages, &e);
         if (r == 0 && req->sandbox_pidns)

@@ -42,11 +42,11 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "CloseStdin", rpc_close_stdin },
         { "TtyWinResize", rpc_tty_win_resize },
         /* networking */
-        { "UpdateInterface", rpc_unsupported },
-        { "UpdateRoutes", rpc_unsupported },
-        { "ListInterfaces", rpc_unsupported },
-        { "ListRoutes", rpc_unsupported },
-        { "AddARPNeighbors", rpc_unsupported },
+        { "UpdateInterface", rpc_update_interface },
+        { "UpdateRoutes", rpc_update_routes },
+        { "ListInterfaces", rpc_list_interfaces },
+        { "ListRoutes", rpc_list_routes },
+        { "AddARPNeighbors", rpc_add_arp_neighbors },
         { "GetIPTables", rpc_get_iptables },
         { "SetIPTables", rpc_set_iptables },
         /* observability and memory agent */

@@ -27,6 +27,9 @@
 #                        through the proxy over virtio-serial, next to a bare boot
 #                        (SANDBOX_BOOTS=3 of each). Without a proxy binary the rows say
 #                        "proxy: not built"
+#   BENCH_NET=1          0 skips the networking table (make bench-net: UpdateInterface +
+#                        UpdateRoutes, ListRoutes and UpdateRoutes with 1,000 routes, next to
+#                        the same work done by `ip`; NET_BENCH_RUNS=200, NET_BENCH_BIG_RUNS=100)
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -98,6 +101,7 @@ bench: all bench-bins
 	$(Q)$(if $(filter 1,$(BENCH_FOOTPRINT)),$(MAKE) --no-print-directory footprint)
 	$(Q)$(if $(filter 1,$(BENCH_BOOT)),$(MAKE) --no-print-directory bench-boot)
 	$(Q)$(if $(filter 1,$(BENCH_PROXY)),$(MAKE) --no-print-directory bench-proxy)
+	$(Q)$(if $(filter 1,$(BENCH_NET)),$(MAKE) --no-print-directory bench-net)
 
 # Boot to agent-ready and guest memory, the agent as init next to a shell as init.
 bench-boot: all $(BUILD)/images/busybox/vmlinuz $(BUILD)/images/busybox/initrd.img
@@ -120,3 +124,21 @@ bench-proxy: all $(BENCH_LOAD) $(BENCH_CT_BIN) bench-proxy-bin
 bench-sandbox: all bench-proxy-bin $(BUILD)/images/busybox/vmlinuz $(BUILD)/images/busybox/initrd.img
 	$(Q)IMAGES=$(IMAGES_DIR) OUT=$(BUILD)/bench/sandbox.md KINGLET_CTL=$(BUILD)/kinglet-ctl \
 		KINGLET_PROXY=$(BUILD)/kinglet-proxy SANDBOX_BOOTS=$(SANDBOX_BOOTS) sh bench/sandbox_start.sh
+
+# Guest network RPCs next to iproute2 (bench/README.md, "Networking"): net-bench makes
+# its own network namespace, runs the agent in it, and times both sides in turn.
+BENCH_NET ?= 1
+NET_BENCH_RUNS ?= 200
+NET_BENCH_BIG_RUNS ?= 100
+BENCH_NET_BIN := $(BUILD)/bench/net-bench
+BENCH_NET_OBJS := $(addprefix $(BUILD)/host/bench/,net_bench.o net_agent.o net_peer.o net_table.o ct_numbers.o ct_proc.o) \
+	$(call objs,host,$(CORE_SRCS))
+$(BENCH_NET_BIN): $(BENCH_NET_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD [host] $@"
+	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
+.PHONY: bench-net
+bench-net: all $(BENCH_NET_BIN)
+	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent $(BENCH_NET_BIN) --runs $(NET_BENCH_RUNS) \
+		--big-runs $(NET_BENCH_BIG_RUNS) >$(BUILD)/bench/net.md; r=$$?; cat $(BUILD)/bench/net.md; exit $$r

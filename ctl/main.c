@@ -25,6 +25,7 @@ static const struct ctl_command *const groups[] = {
         ctl_hotplug_commands,
         ctl_volume_commands,
         ctl_iptables_commands,
+        ctl_network_commands,
         ctl_copy_file_commands,
         ctl_raw_commands,
 };

@@ -14,6 +14,7 @@
 #include "cgroup_mounts.h"
 #include "cleanup.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 static struct early_mount_failure proc_failure;
@@ -204,6 +205,8 @@ void pid1_setup(const struct kernel_params *kp, early_mount_fn do_mount)
                 log_warn_errno(r, "cannot make the /dev/fd and /dev/std* links");
         setup_console();
         setup_hostname();
+        if ((r = net_loopback_up()) < 0)
+                log_warn_errno(r, "cannot bring the loopback link up");
         if (setenv("PATH", PID1_PATH, 1) < 0)
                 log_warn_errno(-errno, "cannot set PATH");
         raise_nofile();

@@ -52,6 +52,9 @@ static const struct {
         { ECANCELED, GRPC_CANCELLED },       { ERANGE, GRPC_OUT_OF_RANGE },
         { EOVERFLOW, GRPC_OUT_OF_RANGE },    { EALREADY, GRPC_FAILED_PRECONDITION },
         { ENOTEMPTY, GRPC_FAILED_PRECONDITION }, { EIO, GRPC_DATA_LOSS },
+        /* Networking: the guest's links and routes do not allow it (yet). */
+        { ENETUNREACH, GRPC_FAILED_PRECONDITION }, { EHOSTUNREACH, GRPC_FAILED_PRECONDITION },
+        { EADDRNOTAVAIL, GRPC_FAILED_PRECONDITION }, { ENETDOWN, GRPC_FAILED_PRECONDITION },
 };
 
 const char *grpc_code_name(int code)

@@ -4,7 +4,7 @@
 #   make image DISTRO=busybox|debian|…  a disk image (FS=ext4|erofs, DAX=0|1), and the initrd for busybox
 #   make images                         every distro that can be built here
 #   make vm-smoke                       boot them under QEMU and talk to the agent (tests/vm/vm-smoke.sh,
-#                                       and vm-guest.sh: PID 1, storages, power-off)
+#                                       vm-guest.sh: PID 1, storages, power-off; vm-net.sh: networking)
 #
 # Outputs in $(BUILD)/images/<distro>/: vmlinuz, initrd.img and/or <distro>-<fs>[-dax].img,
 # manifest.json; the root tree in rootfs/. Everything is rebuilt only when its inputs change.
@@ -84,13 +84,13 @@ images:
 # The busybox guest every `make test` boots: kernel, initrd, ext4 and erofs DAX disk images.
 VM_SMOKE_IMAGES := $(IMAGES_DIR)/busybox/vmlinuz $(IMAGES_DIR)/busybox/initrd.img \
 	$(IMAGES_DIR)/busybox/busybox-ext4-dax.img $(IMAGES_DIR)/busybox/busybox-erofs-dax.img
-# make test boots them too (tests/tests.mk runs tests/vm/vm-smoke.sh and vm-guest.sh).
+# make test boots them too (tests/tests.mk runs tests/vm/vm-smoke.sh, vm-guest.sh and vm-net.sh).
 test: $(VM_SMOKE_IMAGES)
 
 .PHONY: vm-smoke footprint
 vm-smoke: all $(VM_SMOKE_IMAGES) $(BUILD)/host/dax-header
 	$(Q)IMAGES=$(IMAGES_DIR) KINGLET_CTL=$(BUILD)/kinglet-ctl DAX_HEADER=$(BUILD)/host/dax-header \
-		$(RUN_TESTS) $(TEST_LOG_DIR) tests/vm/vm-smoke.sh tests/vm/vm-guest.sh
+		$(RUN_TESTS) $(TEST_LOG_DIR) tests/vm/vm-smoke.sh tests/vm/vm-guest.sh tests/vm/vm-net.sh
 
 # End to end through kinglet-proxy (tests/vm/e2e.sh): a sandbox's life, concurrency, faults;
 # the Debian image too when it is built.

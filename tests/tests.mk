@@ -38,11 +38,15 @@ LDEXTRA_test_oci_spec = $(OCI_SPEC_LDEXTRA) -Wl,--wrap=malloc,--wrap=calloc,--wr
 LDEXTRA_test_oci_spec_default = $(OCI_SPEC_LDEXTRA)
 LDEXTRA_test_oci_spec_refuse = $(OCI_SPEC_LDEXTRA)
 LDEXTRA_test_bundle_config = $(OCI_SPEC_LDEXTRA)
-# test_ctl_spec and fuzz_ctl_spec: kinglet-ctl's --storage/--device SPEC parser.
-CTL_SPEC_SRCS := ctl/spec_storage.c ctl/spec_device.c
+# test_ctl_spec and fuzz_ctl_spec: kinglet-ctl's --storage/--device SPEC parser;
+# test_ctl_net_spec and fuzz_ctl_net_spec: its --addr/--route/--neighbor parser.
+CTL_SPEC_SRCS := ctl/spec_storage.c ctl/spec_device.c ctl/spec_net.c
 $(BUILD)/host/tests/unit/test_ctl_spec: $(call objs,host,$(CTL_SPEC_SRCS))
 $(BUILD)/asan/tests/unit/test_ctl_spec: $(call objs,asan,$(CTL_SPEC_SRCS))
 LDEXTRA_test_ctl_spec = $(filter $(addprefix %/,$(CTL_SPEC_SRCS:.c=.o)),$^)
+$(BUILD)/host/tests/unit/test_ctl_net_spec: $(call objs,host,$(CTL_SPEC_SRCS))
+$(BUILD)/asan/tests/unit/test_ctl_net_spec: $(call objs,asan,$(CTL_SPEC_SRCS))
+LDEXTRA_test_ctl_net_spec = $(LDEXTRA_test_ctl_spec)
 # test_dax_header tests rootfs-builder's pfn info block code (not in TEST_CODE_SRCS);
 # fuzz_dax_header and make-seeds (its seeds) link it too.
 DAX_TEST_SRCS := rootfs-builder/pfn_info.c
@@ -80,6 +84,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_
 $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
 $(BUILD)/fuzz/fuzz_dax_header: $(call objs,fuzz,$(DAX_TEST_SRCS))
 $(BUILD)/fuzz/fuzz_ctl_spec: $(call objs,fuzz,$(CTL_SPEC_SRCS))
+$(BUILD)/fuzz/fuzz_ctl_net_spec: $(call objs,fuzz,$(CTL_SPEC_SRCS))
 $(BUILD)/fuzz/fuzz_proxy: $(call objs,fuzz,$(PROXY_TEST_SRCS))
 # Only the pattern rule above names these objects: keep make from deleting
 # them as intermediates (and rebuilding them on every run).
@@ -91,6 +96,7 @@ $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/ma
 	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_dax.c $(DAX_TEST_SRCS))
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_text.c)
+$(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_net.c agent/net_msg.c agent/net_text.c)
 
 .PHONY: fuzz-seeds
 fuzz-seeds: $(BUILD)/host/make-seeds
@@ -115,7 +121,7 @@ integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy MAKE_ROOTFS=$(BUILD)/host/make-rootfs \
 		DAX_HEADER=$(BUILD)/host/dax-header \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh \
-		tests/integration/ctl_sandbox.sh tests/integration/recipes.sh tests/integration/disk_image.sh
+		tests/integration/ctl_sandbox.sh tests/integration/ctl_network.sh tests/integration/recipes.sh tests/integration/disk_image.sh
 
 asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl \
 		$(BUILD)/asan/kinglet-proxy
@@ -136,8 +142,8 @@ test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_IN
 	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
 		MAKE_ROOTFS=$(BUILD)/host/make-rootfs DAX_HEADER=$(BUILD)/host/dax-header IMAGES=$(IMAGES_DIR) \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
-		tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh tests/integration/ctl_sandbox.sh tests/integration/recipes.sh \
-		tests/integration/disk_image.sh tests/vm/vm-smoke.sh tests/vm/vm-guest.sh tests/vm/e2e.sh \
+		tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh tests/integration/ctl_sandbox.sh tests/integration/ctl_network.sh tests/integration/recipes.sh \
+		tests/integration/disk_image.sh tests/vm/vm-smoke.sh tests/vm/vm-guest.sh tests/vm/vm-net.sh tests/vm/e2e.sh \
 		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
 
 fuzz: $(FUZZ_BINS) fuzz-seeds

@@ -387,10 +387,12 @@ int main(int argc, char **argv)
         need_dir("fuzz_guest_text");
         need_dir("fuzz_proxy");
         need_dir("fuzz_uevent");
+        need_dir("fuzz_netlink");
         server_seeds();
         client_seeds();
         spec_seeds();
         dax_header_seeds();
         literal_seeds();
+        netlink_seeds();
         return 0;
 }

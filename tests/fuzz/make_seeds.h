@@ -23,5 +23,7 @@ void spec_seeds(void);
 void dax_header_seeds(void);
 /* fuzz_guest_text's, fuzz_proxy's and fuzz_uevent's, written out from C strings (make_seeds_text.c). */
 void literal_seeds(void);
+/* fuzz_netlink's: rtnetlink replies built with the agent's builders (make_seeds_net.c). */
+void netlink_seeds(void);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The seeds with control bytes in them (NUL-separated uevents, ttrpc frames
- * behind a selector byte, /proc texts behind one), written as C strings so
- * that the repository holds no binary seed files.
+ * behind a selector byte, /proc texts behind one), and the text ones of
+ * fuzz_ctl_net_spec, written as C strings so that the repository holds no
+ * binary seed files.
  */
 #include <string.h>
 
@@ -17,6 +18,26 @@ struct literal_seed {
 #define SEED(h, n, len, ...) { h, n, __VA_ARGS__, len }
 
 static const struct literal_seed seeds[] = {
+        SEED("fuzz_ctl_net_spec", "route_link", 38,
+                "0dest=192.0.2.0/24,dev=eth0,scope=link"),
+        SEED("fuzz_ctl_net_spec", "route_default", 66,
+                "0dest=default,via=192.0.2.1,dev=eth0,src=192.0.2.2,mtu=1400,onlink"),
+        SEED("fuzz_ctl_net_spec", "route_v6", 54,
+                "0dest=2001:db8::/32,via=2001:db8::1,dev=eth0,flags=0x4"),
+        SEED("fuzz_ctl_net_spec", "route_default_v6", 28,
+                "0family=6,dev=eth0,scope=253"),
+        SEED("fuzz_ctl_net_spec", "route_mixed", 34,
+                "0dest=192.0.2.0/24,via=2001:db8::1"),
+        SEED("fuzz_ctl_net_spec", "neighbor", 69,
+                "1ip=198.51.100.9,dev=eth0,lladdr=02:00:00:00:00:09,state=0x80,flags=8"),
+        SEED("fuzz_ctl_net_spec", "neighbor_v6", 49,
+                "1ip=2001:db8::9,dev=eth1,lladdr=02:AB:CD:EF:00:01"),
+        SEED("fuzz_ctl_net_spec", "addr_v4", 13,
+                "2192.0.2.2/24"),
+        SEED("fuzz_ctl_net_spec", "addr_v6", 15,
+                "22001:db8::2/64"),
+        SEED("fuzz_ctl_net_spec", "mac", 18,
+                "302:00:00:00:00:01"),
         SEED("fuzz_guest_text", "loadavg", 28,
                 "\0020.25 1.50 12.00 3/187 4242\n"),
         SEED("fuzz_guest_text", "meminfo", 66,

@@ -484,9 +484,9 @@ static void test_unsupported_say_why(void **state)
         Grpc__SetPolicyRequest req = GRPC__SET_POLICY_REQUEST__INIT;
         assert_int_equal(call(a, "SetPolicy", &req.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
         assert_non_null(strstr(msg, "no policy engine"));
-        Grpc__ListInterfacesRequest li = GRPC__LIST_INTERFACES_REQUEST__INIT;
-        assert_int_equal(call(a, "ListInterfaces", &li.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
-        assert_non_null(strstr(msg, "networking"));
+        Grpc__GetDiagnosticDataRequest dd = GRPC__GET_DIAGNOSTIC_DATA_REQUEST__INIT;
+        assert_int_equal(call(a, "GetDiagnosticData", &dd.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
+        assert_non_null(strstr(msg, "no diagnostic data"));
 }
 
 int main(void)

@@ -23,6 +23,8 @@
 #include "pci_path.h"
 #include "util.h"
 
+#define IFNAMSIZ_TEST 16
+
 static char root[64];
 
 static void mkdirs(const char *rel)
@@ -71,6 +73,9 @@ static int setup(void **state)
         snprintf(link, sizeof link, "%s/devices/pci0000:00/0000:00:06.0/iommu_group", root);
         assert_int_equal(symlink("../../../kernel/iommu_groups/7", link), 0);
         mkdirs("devices/pci0000:00/0000:00:07.0");
+        /* 0a: virtio-net with its interface; 0b: a NIC whose driver puts net/ straight under it. */
+        mkdirs("devices/pci0000:00/0000:00:0a.0/virtio4/net/eth1");
+        mkdirs("devices/pci0000:00/0000:00:0b.0/net/ens9");
         /* SCSI: hosts 0 and 2, a non-zero channel, and the entries that are not devices. */
         mkdirs("bus/scsi/devices/0:0:1:2/block/sdb");
         mkdirs("bus/scsi/devices/2:0:3:0/block/sdc");
@@ -183,6 +188,23 @@ static void test_resolve(void **state)
         assert_int_equal(pci_path_to_sysfs(root, &p, dir, sizeof dir, bdf, 4), -ENAMETOOLONG);
 }
 
+static void test_net_interface(void **state)
+{
+        (void)state;
+        char dir[PATH_MAX], bdf[48], name[IFNAMSIZ_TEST];
+        assert_int_equal(resolve("0a", dir, bdf), 0);
+        assert_int_equal(net_name_under(dir, name, sizeof name), 0);
+        assert_string_equal(name, "eth1");
+        assert_int_equal(resolve("0b", dir, bdf), 0);
+        assert_int_equal(net_name_under(dir, name, sizeof name), 0);
+        assert_string_equal(name, "ens9");
+        /* A block device is not a NIC, and a NIC is not a block device. */
+        assert_int_equal(resolve("03", dir, bdf), 0);
+        assert_int_equal(net_name_under(dir, name, sizeof name), -ENOENT);
+        assert_int_equal(resolve("0a", dir, bdf), 0);
+        assert_int_equal(block_name_under(dir, name, sizeof name), -ENOENT);
+}
+
 static void test_iommu_group(void **state)
 {
         (void)state;
@@ -246,6 +268,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_resolve),
+                cmocka_unit_test(test_net_interface),
                 cmocka_unit_test(test_iommu_group),
                 cmocka_unit_test(test_scsi),
                 cmocka_unit_test(test_block_ready),

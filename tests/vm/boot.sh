@@ -5,7 +5,7 @@
 #   boot.sh --kernel BZIMAGE (--initrd FILE | --disk IMAGE [--pmem] [--fs ext4|erofs])
 #           [--memory MB] [--timeout S] [--accel auto|kvm|tcg] [--append 'KERNEL ARGS']
 #           [--blk FILE]... [--blk-bridged FILE] [--scsi FILE]... [--nvdimm FILE]...
-#           [--9p DIR]
+#           [--9p DIR] [--net NETNS:TAP:MAC]
 #           [--ctl 'KINGLET-CTL ARGS'] [--run 'SHELL CMD'] [--script FILE]
 #           [--expect-poweroff S] [--no-agent S] [--console FILE]
 #
@@ -27,6 +27,12 @@
 #   --nvdimm FILE       an NVDIMM backed by FILE (private copy-on-write: the
 #                       guest may write, the file is not changed); /dev/pmem0
 #                       with --initrd, after the root's with --disk --pmem
+#   --net NETNS:TAP:MAC a virtio-net NIC (slot 06) with address MAC on the tap
+#                       TAP of the network namespace NETNS, which the caller
+#                       made (`ip netns add`); boot.sh makes TAP there when it
+#                       is missing (and removes it at the end). QEMU then runs
+#                       in NETNS (`ip netns exec`), so its traffic stays there;
+#                       the chardev socket is a file, reachable from the host.
 # --expect-poweroff S: after the commands, the VM must power off by itself
 # within S seconds. --no-agent S: nothing is asked of the agent (it is not
 # expected to answer); QEMU must exit within S seconds. Both print
@@ -44,6 +50,7 @@ CTL_BIN=${KINGLET_CTL:-build/kinglet-ctl}
 KVM_CACHE=${KINGLET_KVM_CACHE:-build/images/.kvm}
 kernel="" initrd="" disk="" pmem=0 fs=ext4 memory=256 timeout=120 accel=auto run="" append="" ctl_args=""
 script="" poweroff_s="" no_agent_s="" console_copy="" blks="" blk_bridged="" nvdimms="" scsis="" share9p=""
+net="" net_ns="" net_tap="" net_mac="" net_made_tap=0
 nl='
 '
 
@@ -68,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--nvdimm) nvdimms="$nvdimms$2$nl"; shift 2 ;;
 	--scsi) scsis="$scsis$2$nl"; shift 2 ;;
 	--9p) share9p=$2; shift 2 ;;
+	--net) net=$2; shift 2 ;;
 	--expect-poweroff) poweroff_s=$2; shift 2 ;;
 	--no-agent) no_agent_s=$2; shift 2 ;;
 	--console) console_copy=$2; shift 2 ;;
@@ -86,6 +94,14 @@ for f in "$kernel" $initrd $disk $blks $blk_bridged $nvdimms $scsis $script; do
 done
 IFS=$old_ifs
 [ -z "$share9p" ] || [ -d "$share9p" ] || { echo "boot.sh: --9p needs a directory, not $share9p" >&2; exit 66; }
+if [ -n "$net" ]; then
+	net_ns=${net%%:*} rest=${net#*:}
+	net_tap=${rest%%:*} net_mac=${rest#*:}
+	printf '%s\n' "$net_mac" | grep -qiE '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' && [ -n "$net_ns" ] && [ -n "$net_tap" ] ||
+		{ echo "boot.sh: --net needs NETNS:TAP:MAC (MAC as aa:bb:cc:dd:ee:ff), not $net" >&2; exit 64; }
+	ip netns exec "$net_ns" true 2>/dev/null ||
+		{ echo "boot.sh: --net: no network namespace $net_ns (make it first: ip netns add $net_ns)" >&2; exit 66; }
+fi
 
 dir=$(mktemp -d /tmp/kinglet-vm-XXXXXX)
 qemu_pid=""
@@ -95,9 +111,15 @@ cleanup() {
 		wait "$qemu_pid" 2>/dev/null || true
 	fi
 	[ -z "$console_copy" ] || cp "$dir/console.log" "$console_copy" 2>/dev/null || true
+	[ "$net_made_tap" -eq 0 ] || ip -n "$net_ns" link del "$net_tap" 2>/dev/null || true
 	rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
+if [ -n "$net" ] && ! ip -n "$net_ns" link show "$net_tap" >/dev/null 2>&1; then
+	ip -n "$net_ns" tuntap add dev "$net_tap" mode tap && ip -n "$net_ns" link set "$net_tap" up ||
+		{ echo "boot.sh: --net: cannot make tap $net_tap in $net_ns" >&2; exit 1; }
+	net_made_tap=1
+fi
 
 now_ms() { date +%s%3N; }
 
@@ -157,6 +179,11 @@ qemu_args() { # ACCEL
 		set -- "$@" -fsdev "local,id=fs9p,path=$share9p,security_model=none" \
 			-device virtio-9p-pci,fsdev=fs9p,mount_tag=kinglet9p,bus=pcie.0,addr=0x07
 	fi
+	if [ -n "$net" ]; then
+		# romfile=: no PXE option ROM (a -kernel boot needs none, and it may not be installed).
+		set -- "$@" -netdev "tap,id=n0,ifname=$net_tap,script=no,downscript=no" \
+			-device "virtio-net-pci,netdev=n0,mac=$net_mac,bus=pcie.0,addr=0x06,romfile="
+	fi
 	if [ -n "$blk_bridged" ]; then
 		set -- "$@" -device pci-bridge,id=kbr0,bus=pcie.0,addr=0x09,chassis_nr=1,shpc=off \
 			-drive "file=$blk_bridged,if=none,id=blkbr,format=raw" \
@@ -178,8 +205,12 @@ start_qemu() { # ACCEL
 	# shellcheck disable=SC2086
 	set -- $qemu_argv
 	IFS=$old_ifs
+	# With --net, QEMU runs in the test's network namespace (ip execs it: the
+	# same process, so $qemu_pid is QEMU's).
+	[ -z "$net" ] || set -- ip netns exec "$net_ns" qemu-system-x86_64 "$@"
+	[ -n "$net" ] || set -- qemu-system-x86_64 "$@"
 	# shellcheck disable=SC2086
-	qemu-system-x86_64 -M "$machine" $mem "$@" -append "$cmdline $append" >"$dir/qemu.log" 2>&1 &
+	"$@" -M "$machine" $mem -append "$cmdline $append" >"$dir/qemu.log" 2>&1 &
 	qemu_pid=$!
 	start=$(now_ms)
 }
@@ -253,6 +284,7 @@ show_blk_paths() {
 		i=$((i + 1))
 	done
 	IFS=$old_ifs
+	[ -z "$net" ] || echo "net: netns=$net_ns tap=$net_tap mac=$net_mac pci_path=06"
 }
 
 # KVM only where it verifiably boots (nested KVM can hang after decompression).
