@@ -23,6 +23,7 @@
 #include "child.h"
 #include "macro.h"
 #include "status.h"
+#include "util.h"
 
 #define FD_PATH_MAX 32
 
@@ -32,10 +33,102 @@ static int sys_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
         return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
+/* Symlinks followed in one lookup by resolve_by_hand(), as the kernel's limit, before ELOOP. */
+#define WALK_LINKS_MAX 40
+
+/* Replaces *cur (closing it) with fd; returns fd, or -errno when fd < 0. */
+static int walk_step(int *cur, int fd)
+{
+        if (fd < 0)
+                return -errno;
+        close(*cur);
+        *cur = fd;
+        return fd;
+}
+
+/*
+ * RESOLVE_IN_ROOT by hand where openat2 is missing (Linux < 5.6, or the agent
+ * run under valgrind 3.19, which does not know the syscall): each component
+ * is opened O_NOFOLLOW from the one before; a symlink's text is spliced into
+ * the rest of the path, an absolute one starting again at the root, and ".."
+ * at the root stays there. A /proc magic link is treated as its text too,
+ * never jumped through. Only O_PATH lookups (all this file makes).
+ */
+static int resolve_by_hand(int root_fd, const char *rel, int flags)
+{
+        char path[4096], next[4096], target[4096];
+        struct stat root_st, st;
+        int links = 0;
+        if (fstat(root_fd, &root_st) < 0)
+                return -errno;
+        if (snprintf(path, sizeof path, "%s", rel) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        int cur = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cur < 0)
+                return -errno;
+        for (char *p = path;;) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                char *end = strchrnul(p, '/');
+                char saved = *end;
+                *end = '\0';
+                int r = 0;
+                if (streq(p, "..")) {
+                        if (fstat(cur, &st) < 0)
+                                r = -errno;
+                        else if (st.st_dev != root_st.st_dev || st.st_ino != root_st.st_ino)
+                                r = walk_step(&cur, openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+                } else if (!streq(p, ".")) {
+                        int fd = openat(cur, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode)) {
+                                r = walk_step(&cur, fd);
+                        } else {
+                                ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
+                                close(fd);
+                                *end = saved;
+                                if (n < 0)
+                                        r = -errno;
+                                else if (++links > WALK_LINKS_MAX)
+                                        r = -ELOOP;
+                                else {
+                                        target[n] = '\0';
+                                        if (snprintf(next, sizeof next, "%s/%s", target, end) >= (int)sizeof next)
+                                                r = -ENAMETOOLONG;
+                                        else if (target[0] == '/')
+                                                r = walk_step(&cur, openat(root_fd, ".",
+                                                                           O_PATH | O_DIRECTORY | O_CLOEXEC));
+                                }
+                                if (r < 0) {
+                                        close(cur);
+                                        return r;
+                                }
+                                memcpy(path, next, sizeof path);
+                                p = path;
+                                continue;
+                        }
+                }
+                if (r < 0) {
+                        close(cur);
+                        return r;
+                }
+                *end = saved;
+                p = end;
+        }
+        if ((flags & O_DIRECTORY) && (fstat(cur, &st) < 0 || !S_ISDIR(st.st_mode))) {
+                close(cur);
+                return -ENOTDIR;
+        }
+        return cur;
+}
+
 static int resolve(int root_fd, const char *rel, int flags)
 {
         int fd = sys_openat2(root_fd, *rel ? rel : ".", flags | O_CLOEXEC,
                              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (fd < 0 && errno == ENOSYS)
+                return resolve_by_hand(root_fd, rel, flags);
         return fd < 0 ? -errno : fd;
 }
 

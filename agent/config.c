@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_limits.h"
+#include "policy.h"
 #include "util.h"
 
 static void usage(FILE *out)
@@ -212,11 +214,18 @@ int agent_config_load(int argc, char **argv, struct agent_config *ret)
         /* From here on the level is known: warnings below reach the log as they should. */
         log_set_level(c.log_level);
         c.hotplug_timeout_ms = hotplug_timeout_ms(&c.kernel);
+        struct agent_limits limits;
+        agent_limits_from_params(&c.kernel, &limits);
+        agent_limits_set(&limits);
         c.debug_console = c.kernel.debug_console;
         if (side_channel(c.log_addr, sizeof c.log_addr, flag_log_addr, "--test-log-addr", c.kernel.log_vport) < 0 ||
             side_channel(c.debug_console_addr, sizeof c.debug_console_addr, flag_console_addr,
                          "--test-debug-console-addr", c.kernel.debug_console_vport) < 0)
                 return -EINVAL;
+        /* Like Kata, no start with a policy that cannot be used: its absence would allow everything. */
+        struct rpc_error policy_error = { 0 };
+        if (c.kernel.has_policy_file && policy_load_file(c.kernel.policy_file, &policy_error) < 0)
+                return complain("agent.policy_file", "cannot use the policy: %s", policy_error.msg);
 
         if (c.n_server_addrs == 0) {
                 const char *env_addr = getenv("KATA_AGENT_SERVER_ADDR");

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_limits.h"
 #include "bundle_config.h"
 #include "cleanup.h"
 #include "containers.h"
@@ -51,9 +53,7 @@ int agent_runtime_init(struct agent *a)
         a->oom_queue = calloc(OOM_QUEUE_MAX, sizeof *a->oom_queue);
         if (!a->oom_queue)
                 return -ENOMEM;
-        a->stdio_cap = a->config.kernel.container_pipe_size
-                               ? MIN((size_t)a->config.kernel.container_pipe_size, (size_t)STDIO_BUFFER_MAX)
-                               : STDIO_BUFFER_DEFAULT;
+        a->stdio_cap = agent_limits()->stdio_buffer_bytes; /* agent.stdio_buffer_bytes or agent.container_pipe_size */
         a->have_cgroups = cgroup_env_detect(CGROUP_ROOT, &a->cgroup_env, &e) == 0;
         if (!a->have_cgroups)
                 log_warn("no cgroup hierarchy under %s (%s): containers run without resource limits",
@@ -406,8 +406,9 @@ int container_create(struct agent *a, struct ttrpc_call *call, const Grpc__Creat
                                        "the sandbox is being destroyed; no new containers");
         if (container_find(a, req->container_id))
                 return ttrpc_call_fail(call, GRPC_ALREADY_EXISTS, "container `%s` already exists", req->container_id);
-        if (a->n_containers >= MAX_CONTAINERS)
-                return ttrpc_call_fail(call, GRPC_RESOURCE_EXHAUSTED, "already %d containers", MAX_CONTAINERS);
+        if (a->n_containers >= agent_limits()->max_containers)
+                return ttrpc_call_fail(call, GRPC_RESOURCE_EXHAUSTED, "%zu containers already exist (%s=%" PRIu32 ")",
+                                       a->n_containers, LIMIT_KEY_CONTAINERS, agent_limits()->max_containers);
         if (!spec || !spec->process || !spec->root || !spec->root->path || !*spec->root->path)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT,
                                        "the OCI spec needs a process and a root with a path");

@@ -25,11 +25,12 @@
 #include "ttrpc.h"
 
 #define CONTAINER_ID_MAX 256
-/* Each stdout/stderr buffers at most this much unless agent.container_pipe_size says otherwise. */
+/* Each stdout/stderr buffers at most this much unless agent.stdio_buffer_bytes says otherwise (agent_limits.h). */
 #define STDIO_BUFFER_DEFAULT (64u << 10)
 #define STDIO_BUFFER_MAX (16u << 20)
 /* After the process exits, output still arriving is read for this long before EOF is declared. */
 #define STDIO_DRAIN_NS (500 * NSEC_PER_MSEC)
+/* Defaults of agent.max_containers and agent.max_execs_per_container (agent_limits.h). */
 #define MAX_CONTAINERS 4096
 #define MAX_PROCESSES_PER_CONTAINER 1024
 

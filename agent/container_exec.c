@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_limits.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "process.h"
@@ -84,9 +86,11 @@ int container_exec(struct container *c, struct ttrpc_call *call, const Grpc__Exe
         if (container_process(c, req->exec_id))
                 return ttrpc_call_fail(call, GRPC_ALREADY_EXISTS, "container `%s` already has a process `%s`", c->id,
                                        req->exec_id);
-        if (c->n_processes >= MAX_PROCESSES_PER_CONTAINER)
-                return ttrpc_call_fail(call, GRPC_RESOURCE_EXHAUSTED, "container `%s` already has %d processes",
-                                       c->id, MAX_PROCESSES_PER_CONTAINER);
+        /* n_processes counts the init too. */
+        if (c->n_processes - 1 >= agent_limits()->max_execs_per_container)
+                return ttrpc_call_fail(call, GRPC_RESOURCE_EXHAUSTED,
+                                       "container `%s` already runs %zu exec'd processes (%s=%" PRIu32 ")", c->id,
+                                       c->n_processes - 1, LIMIT_KEY_EXECS, agent_limits()->max_execs_per_container);
         if (!req->process)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "ExecProcess without a process");
 

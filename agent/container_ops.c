@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netstats.h"
 #include "process.h"
+#include "spawn.h"
 #include "storage.h"
 #include "util.h"
 
@@ -378,4 +379,5 @@ void agent_runtime_free(struct agent *a)
         sandbox_free(a);
         free(a->oom_queue);
         a->oom_queue = NULL;
+        spawn_fini();
 }

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "fds.h"
 #include "log.h"
+#include "policy.h"
 #include "transport.h"
 #include "util.h"
 
@@ -100,6 +101,11 @@ static void console_exited(struct loop_watch *w, uint32_t events)
 
 static void console_spawn(struct debug_console *dc)
 {
+        struct rpc_error e = { 0 };
+        if (policy_active_check_debug_console(&e) < 0) {
+                log_warn("debug console on %s not started: %s", dc->console_path, e.msg);
+                return;
+        }
         _cleanup_close_ int fd = open(dc->console_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         int r = fd < 0 ? -errno : 0;
         dc->console_started_ns = now_ns();
@@ -123,6 +129,15 @@ static void on_accept(struct loop_watch *w, uint32_t events)
         int fd = transport_accept(dc->listen_fd, peer, sizeof peer);
         if (fd < 0)
                 return;
+        struct rpc_error e = { 0 };
+        if (policy_active_check_debug_console(&e) < 0) {
+                char msg[RPC_ERROR_MSG_MAX + 32];
+                int n = snprintf(msg, sizeof msg, "kinglet-agent: %s\r\n", e.msg);
+                log_info("debug console: refused %s: %s", peer, e.msg);
+                (void)!send(fd, msg, (size_t)MIN(n, (int)sizeof msg - 1), MSG_NOSIGNAL | MSG_DONTWAIT);
+                close(fd);
+                return;
+        }
         if (dc->n_sessions >= DEBUG_CONSOLE_MAX_SESSIONS) {
                 static const char msg[] = "kinglet-agent: too many debug console sessions (at most 4)\r\n";
                 (void)!send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);

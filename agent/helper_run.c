@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -265,6 +266,13 @@ static _Noreturn void exec_helper(const struct helper_spec *spec, int in, int ou
         for (int target = 0; target < 3; target++)
                 if (from[target] == target ? fcntl(target, F_SETFD, 0) < 0 : dup2(from[target], target) < 0)
                         _exit(126);
+        /*
+         * Least privilege (docs/security.md): nothing of the agent's beyond
+         * 0-2 even if a descriptor missed O_CLOEXEC, and no exec may gain
+         * privileges (root helpers keep theirs; a set-id program gains none).
+         */
+        if (fds_close_except(NULL, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                _exit(126);
         execve(spec->path, (char *const *)spec->argv, env);
         _exit(127);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -235,6 +236,9 @@ static _Noreturn void exec_hook(const struct hook *h, int state_fd)
                 dup2(devnull, STDOUT_FILENO);
                 dup2(devnull, STDERR_FILENO);
         }
+        /* As helpers (helper_run.c): only 0-2, and no privileges gained at exec (docs/security.md). */
+        if (fds_close_except(NULL, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                _exit(126);
         execve(h->path, h->args, h->env);
         _exit(127);
 }

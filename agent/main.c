@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_limits.h"
 #include "cleanup.h"
 #include "debug_console.h"
+#include "harden.h"
 #include "hotplug.h"
 #include "listen.h"
 #include "log.h"
@@ -164,6 +166,7 @@ static int start(struct agent *a, const char **why)
                 return *why = "cannot set up the container runtime", r;
         if ((r = ttrpc_server_new(a->loop, &a->server)) < 0)
                 return *why = "cannot create the ttrpc server", r;
+        agent_limits_apply_server(a->server);
         /* After the server's hook, so it sees this iteration's replies written. */
         if ((r = loop_after_add(a->loop, power_off_after_reply, a)) < 0)
                 return *why = "cannot set up the power-off hook", r;
@@ -204,6 +207,7 @@ int main(int argc, char **argv)
         if (a.init_mode)
                 pid1_mount_proc(mount);
         log_setup("kinglet-agent", LOG_LEVEL_INFO, pick_log_sink(a.init_mode));
+        (void)agent_harden_self(); /* umask, no core dumps; logs a failure itself */
         r = agent_config_load(argc, argv, &a.config);
         if (r == CONFIG_EXIT_SUCCESS)
                 finish(&a, 0, "only asked for --help or --version");

@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -121,4 +124,33 @@ int confine_open_parent(int base_fd, const char *rel, const struct confine_mkdir
                 dir = fd;
                 p = next;
         }
+}
+
+int confine_open_guest(const char *what, const char *path, size_t max_len, int flags, struct rpc_error *e)
+{
+        if (!path || path[0] != '/' || strnlen(path, max_len) >= max_len)
+                return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
+                                     "%s `%.200s` must be an absolute path of at most %zu bytes", what,
+                                     path ? path : "", max_len - 1);
+        for (const char *p = path + 1; *p;) {
+                const char *end = strchrnul(p, '/');
+                size_t n = (size_t)(end - p);
+                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return rpc_error_set(e, GRPC_PERMISSION_DENIED, -EPERM,
+                                             "%s `%.200s` contains a `%.*s` component", what, path, (int)n, p);
+                p = *end ? end + 1 : end;
+        }
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0)
+                return fd;
+        int r = -errno;
+        if (r == -ELOOP)
+                return rpc_error_set(e, GRPC_PERMISSION_DENIED, r,
+                                     "%s `%.200s` goes through a symbolic link; name the real path", what, path);
+        return rpc_error_set(e, grpc_code_from_errno(r), r, "cannot open %s `%.200s`: %s", what, path,
+                             strerror(-r));
 }

@@ -37,4 +37,15 @@ struct confine_mkdir {
 int confine_open_parent(int base_fd, const char *rel, const struct confine_mkdir *mk,
                         int *ret_dirfd, const char **ret_name, struct rpc_error *e);
 
+/*
+ * Opens `path`, a guest path a request names outright (a volume, a swap
+ * file), with `flags` (O_CLOEXEC added): it must be absolute, shorter than
+ * max_len, without "." or ".." components, and no component may be a
+ * symbolic link (openat2 RESOLVE_NO_SYMLINKS), so a link a container planted
+ * in a directory it shares cannot send the agent elsewhere. `what` names the
+ * field in errors. The fd, or -errno with *e set (PERMISSION_DENIED for a
+ * link or a "..").
+ */
+int confine_open_guest(const char *what, const char *path, size_t max_len, int flags, struct rpc_error *e);
+
 #endif

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "agent_limits.h"
 #include "plan.h"
 #include "util.h"
 
@@ -132,8 +133,9 @@ static int plan_propagation(const char *s, unsigned long *ret, struct rpc_error 
 
 static int plan_mounts(struct plan *p, const Grpc__Spec *spec, struct rpc_error *e)
 {
-        if (spec->n_mounts > PLAN_MAX_MOUNTS)
-                return bad(e, "%s", "more than 256 mounts");
+        int r = limits_check_count("spec.mounts", spec->n_mounts, agent_limits()->spec_max_mounts, LIMIT_KEY_MOUNTS, e);
+        if (r < 0)
+                return r;
         p->mounts = calloc(spec->n_mounts ? spec->n_mounts : 1, sizeof *p->mounts);
         if (!p->mounts)
                 return -ENOMEM;
@@ -146,7 +148,12 @@ static int plan_mounts(struct plan *p, const Grpc__Spec *spec, struct rpc_error 
                 m->target = src->destination;
                 m->source = src->source && *src->source ? src->source : NULL;
                 m->fstype = src->type && *src->type ? src->type : NULL;
-                int r = plan_mount_options(m, src->options, src->n_options, e);
+                if ((r = limits_check_string("mount destination", src->destination, e)) < 0 ||
+                    (r = limits_check_string("mount source", src->source, e)) < 0 ||
+                    (r = limits_check_string("mount type", src->type, e)) < 0 ||
+                    (r = limits_check_strings("mount options", src->options, src->n_options, e)) < 0)
+                        return r;
+                r = plan_mount_options(m, src->options, src->n_options, e);
                 if (r < 0)
                         return r;
                 if (m->fstype && streq(m->fstype, "bind")) {

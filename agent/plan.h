@@ -17,6 +17,7 @@
 #include "security.h"
 #include "status.h"
 
+/* MOUNTS, ARGS and ENV are the defaults of agent.spec_max_* (agent_limits.h). */
 #define PLAN_MAX_MOUNTS 256
 #define PLAN_MAX_PATHS 256 /* masked, readonly */
 #define PLAN_MAX_DEVICES 256

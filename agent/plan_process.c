@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_limits.h"
 #include "plan.h"
 #include "util.h"
 
@@ -33,8 +34,13 @@ int plan_process(struct plan *p, const Grpc__Process *proc, struct rpc_error *e)
                 return bad(e, "%s", "the spec has no process");
         if (proc->n_args == 0 || !proc->args[0] || !*proc->args[0])
                 return bad(e, "%s", "process.args is empty: there is nothing to run");
-        if (proc->n_args > PLAN_MAX_ARGS || proc->n_env > PLAN_MAX_ENV)
-                return bad(e, "%s", "process has more than 4096 arguments or environment entries");
+        if ((r = limits_check_count("process.args", proc->n_args, agent_limits()->spec_max_args, LIMIT_KEY_ARGS,
+                                    e)) < 0 ||
+            (r = limits_check_count("process.env", proc->n_env, agent_limits()->spec_max_env, LIMIT_KEY_ENV, e)) < 0 ||
+            (r = limits_check_strings("process.args", proc->args, proc->n_args, e)) < 0 ||
+            (r = limits_check_strings("process.env", proc->env, proc->n_env, e)) < 0 ||
+            (r = limits_check_string("process.cwd", proc->cwd, e)) < 0)
+                return r;
         for (size_t i = 0; i < proc->n_env; i++)
                 if (!strchr(proc->env[i], '='))
                         return bad(e, "environment entry `%.200s` has no '='", proc->env[i]);

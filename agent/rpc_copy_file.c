@@ -11,20 +11,21 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "agent_limits.h"
 #include "cleanup.h"
 #include "copy_file.h"
 #include "path_confine.h"
 #include "rpc.h"
 
-/* Beyond this a file belongs on a shared filesystem or a block device, not in RPC chunks. */
-#define COPY_FILE_MAX_SIZE (1LL << 30)
 #define DEFAULT_DIR_MODE 0750
 
 /*
@@ -53,14 +54,16 @@ static int copy_directory(int dir, const char *name, const Grpc__CopyFileRequest
 
         if (mkdirat(dir, name, mode) < 0 && errno != EEXIST)
                 return fail_errno(e, -errno, "cannot create directory", name);
-        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return fail_errno(e, -errno, "cannot stat", name);
-        if (!S_ISDIR(st.st_mode))
+        /* Through an fd opened without following: a link swapped in meanwhile is refused, not chmodded. */
+        _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
                 return rpc_error_set(e, GRPC_ALREADY_EXISTS, -EEXIST,
                                      "`%.200s` exists and is not a directory", name);
-        if (fchmodat(dir, name, mode, 0) < 0)
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return fail_errno(e, -errno, "cannot open", name);
+        if (fchmod(fd, mode) < 0)
                 return fail_errno(e, -errno, "cannot chmod", name);
-        if (fchownat(dir, name, (uid_t)req->uid, (gid_t)req->gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fchown(fd, (uid_t)req->uid, (gid_t)req->gid) < 0)
                 return fail_errno(e, -errno, "cannot chown", name);
         return 0;
 }
@@ -92,6 +95,36 @@ static int copy_symlink(int dir, const char *name, const Grpc__CopyFileRequest *
         return 0;
 }
 
+/*
+ * The part file for writing, or -errno. The directory may be one a container
+ * writes, so what it finds at the part's name is suspect: a hard link to
+ * another file (written, then chowned), a fifo (open would block the loop), a
+ * device. The first chunk starts afresh with a file only the agent made; a
+ * later one checks what is there through an O_PATH descriptor before opening
+ * that same inode for writing (-EPERM unless a regular file with one link).
+ */
+static int open_part(int dir, const char *part, bool first)
+{
+        const int create = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+        struct stat st;
+        char proc[64];
+
+        if (first && unlinkat(dir, part, 0) < 0 && errno != ENOENT)
+                return -errno;
+        _cleanup_close_ int p = first ? -1 : openat(dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (first || (p < 0 && errno == ENOENT)) {
+                int fd = openat(dir, part, create, 0600);
+                return fd < 0 ? -errno : fd;
+        }
+        if (p < 0 || fstat(p, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+                return -EPERM;
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", p);
+        int fd = open(proc, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
 static int copy_regular_chunk(int dir, const char *name, const Grpc__CopyFileRequest *req,
                               struct rpc_error *e)
 {
@@ -99,12 +132,14 @@ static int copy_regular_chunk(int dir, const char *name, const Grpc__CopyFileReq
         struct stat st;
 
         part_name(name, part, sizeof part);
-        /* The first chunk starts afresh, whatever an interrupted transfer left behind. */
-        int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-                    (req->offset == 0 ? O_TRUNC : 0);
-        _cleanup_close_ int fd = openat(dir, part, flags, 0600);
+        _cleanup_close_ int fd = open_part(dir, part, req->offset == 0);
+        if (fd == -EPERM)
+                return rpc_error_set(e, GRPC_PERMISSION_DENIED, -EPERM,
+                                     "the part file of `%.200s` is not a plain file of its own "
+                                     "(a link or special file was planted there); refusing to write it",
+                                     name);
         if (fd < 0)
-                return fail_errno(e, -errno, "cannot open part file for", name);
+                return fail_errno(e, fd, "cannot open part file for", name);
         size_t done = 0;
         while (done < req->data.len) {
                 ssize_t n = pwrite(fd, req->data.data + done, req->data.len - done,
@@ -149,10 +184,11 @@ int copy_file_apply(int base_fd, const char *base, const Grpc__CopyFileRequest *
                 return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL,
                                      "file_size (%lld) and offset (%lld) must not be negative",
                                      (long long)req->file_size, (long long)req->offset);
-        if (req->file_size > COPY_FILE_MAX_SIZE)
+        if (req->file_size > (int64_t)agent_limits()->copy_file_max_bytes)
                 return rpc_error_set(e, GRPC_RESOURCE_EXHAUSTED, -EFBIG,
-                                     "file of %lld bytes is over the %lld-byte CopyFile limit",
-                                     (long long)req->file_size, COPY_FILE_MAX_SIZE);
+                                     "file of %lld bytes is over the CopyFile limit (%s=%" PRIu32 ")",
+                                     (long long)req->file_size, LIMIT_KEY_COPY_FILE,
+                                     agent_limits()->copy_file_max_bytes);
 
         mode_t type = req->file_mode & S_IFMT;
         if (type != 0 && type != S_IFREG && type != S_IFDIR && type != S_IFLNK)

@@ -182,17 +182,49 @@ static bool kernel_made(const struct net_route *r)
         return r->protocol == RTPROT_KERNEL;
 }
 
-/* A requested route the kernel already has, as one of its own, needs no change. */
+/*
+ * Route lists are searched by destination: sorted by (family, prefix length,
+ * address), the routes that can match one are a run found by binary search,
+ * so comparing n requested routes with m present ones costs n log m, not n m.
+ */
+static int route_key_cmp(const void *a, const void *b)
+{
+        const struct net_route *x = a, *y = b;
+        if (x->family != y->family)
+                return x->family < y->family ? -1 : 1;
+        if (x->dst_len != y->dst_len)
+                return x->dst_len < y->dst_len ? -1 : 1;
+        return memcmp(x->dst.bytes, y->dst.bytes, sizeof x->dst.bytes);
+}
+
+/* The first of sorted[0..n) with r's destination, or n. */
+static size_t first_with_key(const struct net_route *r, const struct net_route *sorted, size_t n)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (route_key_cmp(&sorted[mid], r) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* An empty list may be NULL: no pointer arithmetic on it then (undefined even with 0). */
+#define for_each_same_key(it, r, sorted, n)                                                        \
+        for (const struct net_route *it = (n) ? (sorted) + first_with_key((r), (sorted), (n)) : NULL; \
+             it && it < (sorted) + (n) && route_key_cmp(it, (r)) == 0; it++)
+
+/* A requested route the kernel already has, as one of its own, needs no change (have is sorted). */
 static bool already_kernel_route(const struct net_route *want, const struct net_routes *have)
 {
         if (want->has_gw || want->mtu || want->flags)
                 return false;
-        for (size_t i = 0; i < have->n; i++) {
-                const struct net_route *h = &have->v[i];
+        for_each_same_key(h, want, have->v, have->n)
                 if (kernel_made(h) && same_route(want, h) && want->oif == h->oif &&
                     (!want->has_src || (h->has_src && net_ip_equal(&want->src, &h->src))))
                         return true;
-        }
         return false;
 }
 
@@ -210,10 +242,11 @@ static bool identical(const struct net_route *want, const struct net_route *have
                (want->priority ? want->priority : default_priority) == have->priority;
 }
 
-static bool in_list(const struct net_route *r, const struct net_route *v, size_t n, bool r_is_wanted)
+/* Whether sorted[0..n) has a route identical to r (r_is_wanted: r is the requested one). */
+static bool in_list(const struct net_route *r, const struct net_route *sorted, size_t n, bool r_is_wanted)
 {
-        for (size_t i = 0; i < n; i++)
-                if (r_is_wanted ? identical(r, &v[i]) : identical(&v[i], r))
+        for_each_same_key(it, r, sorted, n)
+                if (r_is_wanted ? identical(r, it) : identical(it, r))
                         return true;
         return false;
 }
@@ -247,13 +280,13 @@ static bool skip_present_kernel(const struct net_route *r, const void *arg)
         const struct net_routes *now = arg;
         if (!kernel_made(r))
                 return false;
-        for (size_t i = 0; i < now->n; i++)
-                if (kernel_made(&now->v[i]) && same_route(r, &now->v[i]))
+        for_each_same_key(it, r, now->v, now->n)
+                if (kernel_made(it) && same_route(r, it))
                         return true;
         return false;
 }
 
-/* Removes `have`'s routes but the kernel's and those identical to one of keep[0..n_keep). */
+/* Removes `have`'s routes but the kernel's and those identical to one of keep[0..n_keep) (sorted). */
 static int remove_routes(struct nl *nl, const struct net_routes *have, const struct net_route *keep, size_t n_keep,
                          const struct net_links *links, struct rpc_error *e)
 {
@@ -274,8 +307,11 @@ static int restore(struct nl *nl, const struct net_routes *before, const struct 
         struct rpc_error e = { 0 };
         struct net_routes now = { 0 };
         int r = net_routes_dump(nl, &now, &e);
-        if (r == 0)
+        if (r == 0) {
+                if (now.n)
+                        qsort(now.v, now.n, sizeof *now.v, route_key_cmp);
                 r = remove_routes(nl, &now, NULL, 0, links, &e);
+        }
         if (r == 0)
                 r = add_routes(nl, before->v, before->n, links, skip_present_kernel, &now, &e);
         net_routes_free(&now);
@@ -296,7 +332,8 @@ RPC_HANDLER(rpc_update_routes)
         if (n > NET_MAX_ROUTES)
                 return ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT, "%zu routes; at most %d", n, NET_MAX_ROUTES);
         _cleanup_free_ struct net_route *want = calloc(n + 1, sizeof *want);
-        if (!want)
+        _cleanup_free_ struct net_route *want_sorted = calloc(n + 1, sizeof *want_sorted);
+        if (!want || !want_sorted)
                 return -ENOMEM;
         int r = net_open(&nl, &e);
         if (r < 0)
@@ -308,7 +345,12 @@ RPC_HANDLER(rpc_update_routes)
                 r = net_routes_dump(&nl, &before, &e);
         if (r < 0)
                 goto out;
-        r = remove_routes(&nl, &before, want, n, &links, &e);
+        /* Sorted for the searches; the request's own order is kept for adding. */
+        if (before.n) /* an empty dump has no array: qsort(NULL, 0) is undefined */
+                qsort(before.v, before.n, sizeof *before.v, route_key_cmp);
+        memcpy(want_sorted, want, n * sizeof *want);
+        qsort(want_sorted, n, sizeof *want_sorted, route_key_cmp);
+        r = remove_routes(&nl, &before, want_sorted, n, &links, &e);
         if (r == 0)
                 r = add_routes(&nl, want, n, &links, skip_present, &before, &e);
         if (r < 0) {

@@ -11,8 +11,6 @@ static const struct {
         const char *method;
         const char *why;
 } unsupported[] = {
-        { "SetPolicy", "kinglet has no policy engine (Kata's OPA/regorus agent policy for confidential guests); "
-                       "every request is served as it comes" },
         { "MemAgentMemcgSet", "kinglet has no memory agent (Kata's mem-agent memcg aging and eviction)" },
         { "MemAgentCompactSet", "kinglet has no memory agent (Kata's mem-agent memory compaction)" },
         { "GetDiagnosticData", "kinglet keeps no diagnostic data (Kata's termination-log reader); read a "

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "csi.pb-c.h"
 #include "helper_run.h"
+#include "path_confine.h"
 #include "rpc.h"
 #include "util.h"
 #include "volume_mount.h"
@@ -30,15 +31,21 @@
 #define RESIZE_TIMEOUT_NS (300 * NSEC_PER_SEC)
 #define RESIZE_OUTPUT_MAX (64u << 10)
 
-static bool path_ok(struct ttrpc_call *call, const char *path)
+/*
+ * The volume's path, opened without following a symbolic link anywhere on
+ * the way (path_confine.h): a container may write inside a volume, and a
+ * link it planted must not turn a stat or a resize onto another filesystem.
+ * Answers the call and returns -1 when refused.
+ */
+static int open_volume(struct ttrpc_call *call, const char *path, int flags)
 {
-        if (!path[0] || path[0] != '/' || strlen(path) >= VOLUME_PATH_MAX) {
-                (void)ttrpc_call_fail(call, GRPC_INVALID_ARGUMENT,
-                                      "volume_guest_path `%.200s` must be an absolute path of at most %d bytes",
-                                      path, VOLUME_PATH_MAX - 1);
-                return false;
+        struct rpc_error e = { 0 };
+        int fd = confine_open_guest("volume_guest_path", path, VOLUME_PATH_MAX, flags, &e);
+        if (fd < 0) {
+                (void)ttrpc_call_fail_error(call, fd, &e);
+                return -1;
         }
-        return true;
+        return fd;
 }
 
 RPC_HANDLER(rpc_get_volume_stats)
@@ -47,11 +54,13 @@ RPC_HANDLER(rpc_get_volume_stats)
         struct statfs st;
         (void)userdata;
 
-        if (rpc_reject_nul_strings(call, request) >= 0 || !path_ok(call, req->volume_guest_path))
+        if (rpc_reject_nul_strings(call, request) >= 0)
                 return TTRPC_DONE;
         /* Kata opens the path first: a volume that is not there is NOT_FOUND, not a statfs of something else. */
-        _cleanup_close_ int fd = open(req->volume_guest_path, O_PATH | O_CLOEXEC);
-        if (fd < 0 || fstatfs(fd, &st) < 0) {
+        _cleanup_close_ int fd = open_volume(call, req->volume_guest_path, O_PATH);
+        if (fd < 0)
+                return TTRPC_DONE;
+        if (fstatfs(fd, &st) < 0) {
                 int r = -errno;
                 return ttrpc_call_fail(call, grpc_code_from_errno(r), "cannot stat volume `%.200s`: %s",
                                        req->volume_guest_path, strerror(-r));
@@ -119,11 +128,18 @@ static bool plan_refused(int answered)
 static bool resize_plan(struct ttrpc_call *call, const char *path, uint64_t size, struct volume_mount *m,
                         const char **ret_tool)
 {
-        char resolved[PATH_MAX];
+        char resolved[PATH_MAX], proc[64];
         struct stat st;
-        if (!realpath(path, resolved) || stat(resolved, &st) < 0)
+        _cleanup_close_ int vfd = open_volume(call, path, O_PATH);
+        if (vfd < 0)
+                return false;
+        /* The name of what was opened, not of what the path may name by now. */
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", vfd);
+        ssize_t n = readlink(proc, resolved, sizeof resolved - 1);
+        if (n < 0 || fstat(vfd, &st) < 0)
                 return plan_refused(ttrpc_call_fail(call, grpc_code_from_errno(errno),
                                                     "cannot find volume `%.200s`: %s", path, strerror(errno)));
+        resolved[n] = '\0';
         int r = volume_mount_find("/proc/self/mountinfo", major(st.st_dev), minor(st.st_dev), resolved, m);
         if (r < 0)
                 return plan_refused(ttrpc_call_fail(call, GRPC_FAILED_PRECONDITION,
@@ -163,7 +179,7 @@ RPC_HANDLER(rpc_resize_volume)
 
         if (!m)
                 return -ENOMEM;
-        if (rpc_reject_nul_strings(call, request) >= 0 || !path_ok(call, req->volume_guest_path) ||
+        if (rpc_reject_nul_strings(call, request) >= 0 ||
             !resize_plan(call, req->volume_guest_path, req->size, m, &tool))
                 return TTRPC_DONE;
         if (helper_find(tool, path, sizeof path) < 0)

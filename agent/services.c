@@ -4,6 +4,8 @@
  * descriptors at registration, so a typo fails at start-up, not at call time.
  * A method listed with a NULL handler (or not listed) answers UNIMPLEMENTED;
  * the ones unsupported by design name rpc_unsupported, which says why.
+ * The server's guard checks each call of every service against the agent
+ * policy (policy.h) before its handler runs: the one place access is decided.
  *
  * Adding an RPC: write the handler in an rpc_<area>.c file, declare it in
  * rpc.h, and put it in the table below.
@@ -12,6 +14,7 @@
 #include "agent.pb-c.h"
 #include "health.pb-c.h"
 #include "kinglet.pb-c.h"
+#include "policy.h"
 #include "rpc.h"
 
 static const struct ttrpc_method_handler health_handlers[] = {
@@ -67,7 +70,7 @@ static const struct ttrpc_method_handler agent_handlers[] = {
         { "AddSwapPath", rpc_add_swap_path },
         { "GetVolumeStats", rpc_get_volume_stats },
         { "ResizeVolume", rpc_resize_volume },
-        { "SetPolicy", rpc_unsupported },
+        { "SetPolicy", rpc_set_policy },
 };
 
 static const struct ttrpc_method_handler containers_handlers[] = {
@@ -113,6 +116,8 @@ int agent_register_services(struct agent *a)
                 &agent_containers_service,
                 a->config.debug_service ? &agent_debug_service : NULL,
         };
+
+        ttrpc_server_set_guard(a->server, policy_guard, a);
 
         for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
                 if (!services[i])

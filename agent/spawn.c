@@ -27,6 +27,11 @@ int spawn_init(void)
         return own_pidns_fd < 0 ? -errno : 0;
 }
 
+void spawn_fini(void)
+{
+        close_and_reset(&own_pidns_fd);
+}
+
 int sync_send(int sync_fd, uint32_t type)
 {
         struct sync_msg m = { .type = type };

@@ -27,6 +27,8 @@ int spawn_child(const struct spawn_request *req, pid_t *ret_pid, int *ret_pidfd,
 
 /* Opens /proc/self/ns/pid once, so the agent can return to its own PID namespace. */
 int spawn_init(void);
+/* Closes what spawn_init() opened (at the agent's exit). */
+void spawn_fini(void);
 
 int sync_send(int sync_fd, uint32_t type);
 

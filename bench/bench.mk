@@ -30,6 +30,11 @@
 #   BENCH_NET=1          0 skips the networking table (make bench-net: UpdateInterface +
 #                        UpdateRoutes, ListRoutes and UpdateRoutes with 1,000 routes, next to
 #                        the same work done by `ip`; NET_BENCH_RUNS=200, NET_BENCH_BIG_RUNS=100)
+#   BENCH_SOAK=1         0 skips the leak soak (make bench-soak: SOAK_CONTAINER_CYCLES=1000
+#                        container create/start/read/wait/remove cycles, then SOAK_EXEC_CYCLES=10000
+#                        exec/read/wait cycles in one container, SOAK_WARMUP=20 first; the agent's
+#                        RSS, heap, fds, mounts, cgroups, threads, processes and zombies before and
+#                        after, PASS/FAIL per row; as root, a few minutes)
 #
 # This is a measurement, not a test: it fails only when a server does not
 # start or answers wrongly, never because a target is missed.
@@ -102,6 +107,7 @@ bench: all bench-bins
 	$(Q)$(if $(filter 1,$(BENCH_BOOT)),$(MAKE) --no-print-directory bench-boot)
 	$(Q)$(if $(filter 1,$(BENCH_PROXY)),$(MAKE) --no-print-directory bench-proxy)
 	$(Q)$(if $(filter 1,$(BENCH_NET)),$(MAKE) --no-print-directory bench-net)
+	$(Q)$(if $(filter 1,$(BENCH_SOAK)),$(MAKE) --no-print-directory bench-soak)
 
 # Boot to agent-ready and guest memory, the agent as init next to a shell as init.
 bench-boot: all $(BUILD)/images/busybox/vmlinuz $(BUILD)/images/busybox/initrd.img
@@ -142,3 +148,23 @@ $(BENCH_NET_BIN): $(BENCH_NET_OBJS)
 bench-net: all $(BENCH_NET_BIN)
 	$(Q)KINGLET_AGENT=$(BUILD)/kinglet-agent $(BENCH_NET_BIN) --runs $(NET_BENCH_RUNS) \
 		--big-runs $(NET_BENCH_BIG_RUNS) >$(BUILD)/bench/net.md; r=$$?; cat $(BUILD)/bench/net.md; exit $$r
+
+# The leak soak (bench/README.md, "Soak"): kinglet-soak starts the agent itself, in a
+# private mount namespace, and prints the tables (also in $(BUILD)/bench/soak.md).
+BENCH_SOAK ?= 1
+SOAK_CONTAINER_CYCLES ?= 1000
+SOAK_EXEC_CYCLES ?= 10000
+SOAK_WARMUP ?= 20
+BENCH_SOAK_BIN := $(BUILD)/bench/kinglet-soak
+BENCH_SOAK_OBJS := $(addprefix $(BUILD)/host/bench/,soak.o soak_table.o ct_proc.o) \
+	$(call objs,host,$(CORE_SRCS) tests/support/rootfs.c tests/support/test_spec.c)
+$(BENCH_SOAK_BIN): $(BENCH_SOAK_OBJS)
+	@mkdir -p $(@D)
+	@echo "  LD [host] $@"
+	$(Q)$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
+.PHONY: bench-soak
+bench-soak: all $(BENCH_SOAK_BIN)
+	$(Q)$(BENCH_SOAK_BIN) --agent $(BUILD)/kinglet-agent --containers $(SOAK_CONTAINER_CYCLES) \
+		--execs $(SOAK_EXEC_CYCLES) --warmup $(SOAK_WARMUP) >$(BUILD)/bench/soak.md; r=$$?; \
+		cat $(BUILD)/bench/soak.md; exit $$r

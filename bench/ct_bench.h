@@ -67,5 +67,7 @@ uint64_t agent_cpu_ns(pid_t pid);
 uint64_t children_cpu_ns(void);
 struct footprint footprint(pid_t pid, const char *tag);
 void footprint_print(const char *suffix, const struct footprint *fp);
+/* Dies when it cannot: unshare the mount namespace, tmpfs on /run (see ct_proc.c). */
+void enter_private_mount_ns(void);
 
 #endif

@@ -179,3 +179,34 @@ void footprint_print(const char *suffix, const struct footprint *fp)
                suffix, fp->rss_kib, suffix, fp->hwm_kib, suffix, fp->fds, suffix, fp->mounts, suffix, fp->children,
                suffix, fp->threads, suffix, fp->cgroups, suffix, fp->bundles);
 }
+
+static bool fs_is(const char *path, unsigned long magic)
+{
+        struct statfs sf;
+        return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == magic;
+}
+
+/*
+ * A private mount namespace for the agent and the peers alike, so neither
+ * touches the host's /run, and both see the same mount table:
+ *   - a tmpfs on /run (the agent's /run/kata-containers, crun's and runc's state);
+ *   - on a hybrid cgroup host (tmpfs on /sys/fs/cgroup, cgroup2 on its
+ *     unified/), a tmpfs over unified/: crun 1.8 refuses hybrid mode when
+ *     cgroup2 has any controller ("cgroups in hybrid mode not supported"),
+ *     and the agent ignores cgroup2 there anyway. What crun and runc then
+ *     write into unified/ lands in that tmpfs and is gone with the namespace.
+ * Mounts made outside after this do not propagate in (/ is private), so a
+ * count of the agent's mounts is not disturbed by other work on the host.
+ */
+void enter_private_mount_ns(void)
+{
+        if (unshare(CLONE_NEWNS) < 0)
+                die("unshare(CLONE_NEWNS): %s", strerror(errno));
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                die("making / private: %s", strerror(errno));
+        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+                die("tmpfs on /run: %s", strerror(errno));
+        if (fs_is(CGROUP_ROOT, TMPFS_MAGIC) && fs_is(CGROUP_ROOT "/unified", CGROUP2_SUPER_MAGIC) &&
+            mount("tmpfs", CGROUP_ROOT "/unified", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0)
+                die("tmpfs on %s/unified: %s", CGROUP_ROOT, strerror(errno));
+}

@@ -62,25 +62,7 @@ static int cmd_iptables_get(struct ctl *ctl, int argc, char **argv)
 /* Reads all of fd, at most IPTABLES_DATA_MAX bytes, into *ret (malloc'ed). */
 static int read_rules(int fd, uint8_t **ret, size_t *ret_len)
 {
-        _cleanup_free_ uint8_t *buf = malloc(IPTABLES_DATA_MAX + 1);
-        size_t len = 0;
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, IPTABLES_DATA_MAX + 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-                if (len > IPTABLES_DATA_MAX)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return read_all_bounded(fd, IPTABLES_DATA_MAX, ret, ret_len);
 }
 
 static int cmd_iptables_set(struct ctl *ctl, int argc, char **argv)

@@ -47,6 +47,7 @@ extern const struct ctl_command ctl_hotplug_commands[];
 extern const struct ctl_command ctl_volume_commands[];
 extern const struct ctl_command ctl_iptables_commands[];
 extern const struct ctl_command ctl_network_commands[];
+extern const struct ctl_command ctl_policy_commands[];
 
 /*
  * Calls service/method; on success *ret_response holds the decoded reply

@@ -27,6 +27,7 @@ static const struct ctl_command *const groups[] = {
         ctl_iptables_commands,
         ctl_network_commands,
         ctl_copy_file_commands,
+        ctl_policy_commands,
         ctl_raw_commands,
 };
 

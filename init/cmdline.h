@@ -26,12 +26,35 @@ struct kernel_params {
         bool has_log_level;
         char config_file[KERNEL_PARAM_STRING_MAX];
         bool has_config_file;
+        char policy_file[KERNEL_PARAM_STRING_MAX]; /* agent.policy_file: the policy at start (docs/security.md) */
+        bool has_policy_file;
         bool debug_console;
         uint32_t debug_console_vport;
         uint32_t log_vport;
         uint32_t hotplug_timeout_s;
         bool has_hotplug_timeout;
         uint32_t container_pipe_size;
+        /* Limits (agent/limits.h): the value and whether the key was given. */
+        uint32_t max_connections;
+        bool has_max_connections;
+        uint32_t max_requests_per_connection;
+        bool has_max_requests_per_connection;
+        uint32_t max_containers;
+        bool has_max_containers;
+        uint32_t max_execs_per_container;
+        bool has_max_execs_per_container;
+        uint32_t stdio_buffer_bytes;
+        bool has_stdio_buffer_bytes;
+        uint32_t copy_file_max_bytes;
+        bool has_copy_file_max_bytes;
+        uint32_t spec_max_env;
+        bool has_spec_max_env;
+        uint32_t spec_max_args;
+        bool has_spec_max_args;
+        uint32_t spec_max_mounts;
+        bool has_spec_max_mounts;
+        uint32_t spec_max_string_bytes;
+        bool has_spec_max_string_bytes;
         uint32_t passfd_listener_port;
         bool devmode;
         bool trace;

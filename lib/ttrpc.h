@@ -54,6 +54,14 @@ struct ttrpc_service {
         void *userdata;
 };
 
+/*
+ * Runs before every handler, of every service, with the decoded request: 0
+ * lets the handler run; a negative errno (with *e set, or mapped) is the
+ * answer instead, and the handler never sees the call. For an access policy.
+ */
+typedef int (*ttrpc_guard_fn)(const struct ttrpc_call *call, const ProtobufCMessage *request, void *data,
+                              struct rpc_error *e);
+
 /* Limits on what one peer can make the server hold. */
 struct ttrpc_limits {
         size_t max_connections;       /* further accepts are closed at once */
@@ -61,6 +69,9 @@ struct ttrpc_limits {
         size_t out_high_water;        /* stop reading a peer whose replies pile up */
         size_t out_low_water;         /* ...and resume below this */
         size_t out_max;               /* close a peer whose queued replies exceed this */
+        /* The settings' names, quoted when a limit is hit so its reader knows what to raise (NULL: none). */
+        const char *max_connections_key;
+        const char *max_calls_key;
 };
 
 #define TTRPC_DEFAULT_MAX_CONNECTIONS 1024
@@ -84,6 +95,9 @@ struct ttrpc_server *ttrpc_server_free(struct ttrpc_server *s);
 void ttrpc_server_set_limits(struct ttrpc_server *s, const struct ttrpc_limits *limits);
 const struct ttrpc_server_stats *ttrpc_server_stats(const struct ttrpc_server *s);
 size_t ttrpc_server_n_connections(const struct ttrpc_server *s);
+
+/* One guard for the whole server (NULL: none). */
+void ttrpc_server_set_guard(struct ttrpc_server *s, ttrpc_guard_fn guard, void *data);
 
 /* -EEXIST if the service name is taken, -EINVAL if a handler names an unknown method. */
 int ttrpc_server_register(struct ttrpc_server *s, const struct ttrpc_service *svc);

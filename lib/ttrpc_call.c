@@ -271,6 +271,15 @@ static bool check_stream(struct ttrpc_conn *c, const struct ttrpc_header *h)
 {
         struct ttrpc_server *s = c->server;
 
+        if (c->over_limit) {
+                const char *key = s->limits.max_connections_key;
+                (void)conn_queue_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED,
+                                        "%zu connections already open (%s%s%zu): closing this one",
+                                        s->n_conns - s->n_over_limit, key ? key : "limit", key ? "=" : " ",
+                                        s->limits.max_connections);
+                conn_shutdown(c, "over the connection limit");
+                return false;
+        }
         if ((h->stream_id & 1) == 0) {
                 s->stats.protocol_errors++;
                 (void)conn_queue_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,
@@ -307,9 +316,11 @@ static bool check_stream(struct ttrpc_conn *c, const struct ttrpc_header *h)
                 return false;
         }
         if (c->n_calls >= s->limits.max_calls_per_conn) {
+                const char *key = s->limits.max_calls_key;
                 (void)conn_queue_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED,
-                                        "too many requests in flight on this connection "
-                                        "(limit %zu)",
+                                        "too many requests in flight on this connection: %zu already "
+                                        "(%s%s%zu)",
+                                        c->n_calls, key ? key : "limit", key ? "=" : " ",
                                         s->limits.max_calls_per_conn);
                 return false;
         }
@@ -408,7 +419,17 @@ void call_dispatch(struct ttrpc_conn *c, const struct frame *f)
         list_add_tail(&call->link, &c->calls);
         c->n_calls++;
 
-        int r = fn(call, call->request, svc->svc.userdata);
+        int r;
+        if (s->guard) {
+                struct rpc_error e;
+                e.code = GRPC_OK;
+                r = s->guard(call, call->request, s->guard_data, &e);
+                if (r < 0) {
+                        (void)ttrpc_call_fail_error(call, r, &e);
+                        return;
+                }
+        }
+        r = fn(call, call->request, svc->svc.userdata);
         if (r < 0)
                 (void)ttrpc_call_fail_error(call, r, NULL);
 }

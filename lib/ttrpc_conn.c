@@ -94,6 +94,8 @@ void conn_free(struct ttrpc_conn *c)
         list_del(&c->dirty_link);
         list_del(&c->link);
         s->n_conns--;
+        if (c->over_limit)
+                s->n_over_limit--;
         buf_free(&c->in);
         buf_free(&c->out);
         void (*on_closed)(void *) = c->on_closed;

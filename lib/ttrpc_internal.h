@@ -21,6 +21,12 @@ struct service_entry {
 #define SERVER_SCRATCH_SIZE (64u << 10)
 /* Calls kept for reuse, so a steady stream of requests allocates nothing. */
 #define SERVER_FREE_CALLS_MAX 64
+/*
+ * Connections beyond max_connections kept just long enough to answer their
+ * first request with RESOURCE_EXHAUSTED; beyond these few they are closed at
+ * once, unanswered.
+ */
+#define SERVER_OVER_LIMIT_CONNS_MAX 4
 /* Decoded requests live in their call's arena unless they are bigger. */
 #define CALL_ARENA_SIZE 1024
 
@@ -33,11 +39,14 @@ struct ttrpc_server {
         size_t n_services;
 
         struct list_head conns;
-        size_t n_conns;
+        size_t n_conns;     /* served ones and over_limit ones */
+        size_t n_over_limit;
         struct list_head listeners;
         struct list_head dirty; /* connections with output to flush or a close to finish */
 
         struct ttrpc_limits limits;
+        ttrpc_guard_fn guard; /* asked before every handler (ttrpc_server_set_guard) */
+        void *guard_data;
         struct log_ratelimit failure_log; /* peers decide how often requests fail */
         struct ttrpc_server_stats stats;
         uint64_t next_conn_id;
@@ -67,6 +76,7 @@ struct ttrpc_conn {
         bool doomed;          /* killed once the current handler returns */
         bool seen_peer;       /* serial: the host side has connected since open */
         bool not_socket;      /* a character device: write(), not send() */
+        bool over_limit;      /* beyond max_connections: its first request is refused, then it is closed */
 
         struct list_head link;       /* server->conns */
         struct list_head dirty_link; /* server->dirty */

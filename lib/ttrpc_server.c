@@ -123,6 +123,12 @@ void ttrpc_server_set_limits(struct ttrpc_server *s, const struct ttrpc_limits *
         s->limits = *limits;
 }
 
+void ttrpc_server_set_guard(struct ttrpc_server *s, ttrpc_guard_fn guard, void *data)
+{
+        s->guard = guard;
+        s->guard_data = data;
+}
+
 const struct ttrpc_server_stats *ttrpc_server_stats(const struct ttrpc_server *s)
 {
         return &s->stats;
@@ -130,7 +136,7 @@ const struct ttrpc_server_stats *ttrpc_server_stats(const struct ttrpc_server *s
 
 size_t ttrpc_server_n_connections(const struct ttrpc_server *s)
 {
-        return s->n_conns;
+        return s->n_conns - s->n_over_limit;
 }
 
 const struct service_entry *server_find_service(const struct ttrpc_server *s, const char *name)
@@ -173,6 +179,7 @@ int ttrpc_server_register(struct ttrpc_server *s, const struct ttrpc_service *sv
 
 static void listener_on_accept(struct loop_watch *w, uint32_t events)
 {
+        static struct log_ratelimit refused_log = LOG_RATELIMIT_INIT(NSEC_PER_SEC, 1);
         struct listener *li = w->data;
         struct ttrpc_server *s = li->server;
         (void)events;
@@ -188,18 +195,31 @@ static void listener_on_accept(struct loop_watch *w, uint32_t events)
                                 log_warn_errno(fd, "cannot accept on %s", li->description);
                         return;
                 }
-                if (s->n_conns >= s->limits.max_connections) {
+                bool over = s->n_conns - s->n_over_limit >= s->limits.max_connections;
+                if (over) {
                         s->stats.connections_refused++;
-                        log_warn("refusing connection from %s: %zu connections already open",
-                                 peer, s->n_conns);
-                        close(fd);
-                        continue;
+                        /* Logged once a second at most: a peer may retry in a tight loop. */
+                        if (log_ratelimit_ok(&refused_log))
+                                log_warn("refusing connection from %s: %zu connections already open (%s%s%zu)",
+                                         peer, s->n_conns - s->n_over_limit,
+                                         s->limits.max_connections_key ? s->limits.max_connections_key : "limit",
+                                         s->limits.max_connections_key ? "=" : " ", s->limits.max_connections);
+                        if (s->n_over_limit >= SERVER_OVER_LIMIT_CONNS_MAX) {
+                                close(fd);
+                                continue;
+                        }
                 }
                 struct ttrpc_conn *c;
                 int r = conn_new(s, fd, peer, false, &c);
                 if (r < 0) {
                         log_warn_errno(r, "cannot serve connection from %s", peer);
                         close(fd);
+                        continue;
+                }
+                if (over) {
+                        /* Kept only to tell its first request why (ttrpc_call.c:check_stream). */
+                        c->over_limit = true;
+                        s->n_over_limit++;
                         continue;
                 }
                 s->stats.connections_accepted++;

@@ -116,6 +116,30 @@ int send_all(int fd, const void *buf, size_t len)
         return write_loop(fd, buf, len, true);
 }
 
+int read_all_bounded(int fd, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_free_ uint8_t *buf = malloc(max + 1);
+        size_t len = 0;
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = 0; /* room was kept: text callers get a terminated string */
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
 int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -39,6 +39,11 @@ int fd_set_nonblock(int fd, bool nonblock);
 
 /* Write all of buf, retrying on EINTR and short writes. Blocking fds only. */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * Reads fd to its end into a malloc'ed buffer (NUL-terminated past the data);
+ * -EFBIG as soon as more than `max` bytes come.
+ */
+int read_all_bounded(int fd, size_t max, uint8_t **ret, size_t *ret_len);
 /* The same for a socket, without SIGPIPE; falls back to write() on a non-socket. */
 int send_all(int fd, const void *buf, size_t len);
 

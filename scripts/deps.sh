@@ -13,7 +13,8 @@ ARCH=$(dpkg --print-architecture)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 
 # Build: musl toolchain, protobuf-c (static archive + generator), well-known .proto files.
-# Tests: cmocka, clang + libFuzzer/sanitizer runtimes, iproute2/util-linux for namespaces,
+# Tests: cmocka, clang + libFuzzer/sanitizer runtimes, valgrind (the agent under memcheck),
+# iproute2/util-linux for namespaces,
 # iptables and xfsprogs for the guest RPCs that run them (Get/SetIPTables, ResizeVolume).
 # Benchmarks: Go and containerd's ttrpc (the peer we measure against).
 # Guest images: the kernel source and what building it takes, image tools, mkosi, QEMU.
@@ -22,7 +23,7 @@ PACKAGES="make gcc musl-tools pkg-config protobuf-c-compiler libprotobuf-c-dev l
 libcmocka-dev clang libclang-rt-14-dev llvm busybox-static libseccomp-dev libjson-c-dev
 util-linux iproute2 iptables xfsprogs golang-go golang-github-containerd-ttrpc-dev crun runc
 linux-source-6.1 bc flex bison libelf-dev xz-utils cpio gzip zstd fdisk e2fsprogs erofs-utils
-mkosi debootstrap systemd-container qemu-system-x86 qemu-utils shellcheck"
+mkosi debootstrap systemd-container qemu-system-x86 qemu-utils shellcheck valgrind"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"

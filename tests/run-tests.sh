@@ -6,7 +6,8 @@
 #
 # An ENTRY is
 #   path/to/program          a cmocka binary or a TAP-printing script
-#   asan:DIR                 DIR's ASan+UBSan unit and integration tests, on DIR's agent, ctl and proxy
+#   asan:DIR                 DIR's ASan+UBSan unit and integration tests and the shell tests that
+#                            drive the agent, on DIR's agent, ctl and proxy
 #   fuzz-regress:NAME        $BUILD/fuzz/NAME over its seed corpus (one test)
 #
 # Counting: cmocka's "[  PASSED  ] N" / "[  FAILED  ] N" / "[  SKIPPED ] N"
@@ -67,11 +68,12 @@ for entry in "$@"; do
 		done
 		run_one "asan/ctl.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
 			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl.sh
-		run_one "asan/ctl_containers.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
-			ASAN_OPTIONS=detect_leaks=1 sh tests/integration/ctl_containers.sh
-		run_one "asan/proxy_ctl.sh" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
-			KINGLET_PROXY="$dir/kinglet-proxy" MAKE_ROOTFS="$BUILD/host/make-rootfs" ASAN_OPTIONS=detect_leaks=1 \
-			sh tests/integration/proxy_ctl.sh
+		# The shell tests that drive the agent, ctl or proxy (recipes.sh and disk_image.sh run none of them).
+		for script in ctl_containers.sh proxy_ctl.sh ctl_sandbox.sh ctl_network.sh; do
+			run_one "asan/$script" env KINGLET_AGENT="$dir/kinglet-agent" KINGLET_CTL="$dir/kinglet-ctl" \
+				KINGLET_PROXY="$dir/kinglet-proxy" MAKE_ROOTFS="$BUILD/host/make-rootfs" ASAN_OPTIONS=detect_leaks=1 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh "tests/integration/$script"
+		done
 		;;
 	fuzz-regress:*)
 		n=${entry#fuzz-regress:}

@@ -3,9 +3,11 @@
 #   make unit           cmocka unit tests (glibc build)
 #   make integration    the real static agent driven over sockets (needs root)
 #   make asan-test      unit + integration tests built with ASan+UBSan, on an ASan agent
+#   make valgrind-test  one sandbox's life with the (glibc) agent under valgrind memcheck
 #   make fuzz-regress   every fuzz harness over its seed corpus
 #   make test           all of the above, with one closing "N passed, N failed" line
 #   make fuzz           run every harness for FUZZ_SECONDS each
+#   make fuzz-short     the same for FUZZ_SHORT_SECONDS (5) each: CI's pass
 
 FUZZ_SECONDS ?= 60
 TEST_LOG_DIR := $(BUILD)/test-logs
@@ -26,6 +28,7 @@ FUZZ_CODE_SRCS := $(CORE_SRCS) $(AGENT_CODE_SRCS) tests/support/ttrpc_test.c
 
 # Per-test link extras (mocks through --wrap).
 LDEXTRA_test_rpc_guest := -Wl,--wrap=settimeofday
+LDEXTRA_test_open_in_root := -Wl,--wrap=syscall
 # Tests of kinglet-ctl's OCI spec code link its objects (ctl/ is not in
 # TEST_CODE_SRCS), of the variant being linked, and json-c; test_oci_spec also
 # fails allocations on purpose.
@@ -78,7 +81,15 @@ FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(call objs,fuzz,$(FUZZ_CODE_SRCS))
 	@echo "  LD [fuzz] $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS) $(LDEXTRA_fuzz_$*)
+# fuzz_rpc runs the real handlers behind a seam (tests/fuzz/seam_rpc.c): the
+# calls that would change the machine are wrapped (-Wl,--wrap).
+FUZZ_RPC_WRAPS := open openat fopen mkdir mkdirat unlink unlinkat rmdir symlink symlinkat chmod fchmodat \
+	chown lchown fchownat truncate rename renameat renameat2 link linkat fchmod fchown mount umount umount2 \
+	chroot fork execve execv kill reboot sethostname swapon swapoff mknod mknodat unshare setns settimeofday \
+	setrlimit chdir fchdir setgroups setresuid setresgid setsid prctl syscall socket
+$(BUILD)/fuzz/fuzz_rpc: $(call objs,fuzz,tests/fuzz/seam_rpc.c)
+LDEXTRA_fuzz_rpc := $(foreach f,$(FUZZ_RPC_WRAPS),-Wl,--wrap=$(f))
 # fuzz_oci_json reads config.json with kinglet-ctl's code: its objects join the
 # link ($^); json-c is in FUZZ_LIBS.
 $(BUILD)/fuzz/fuzz_oci_json: $(call objs,fuzz,$(OCI_SPEC_SRCS))
@@ -97,6 +108,7 @@ $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds.c tests/fuzz/ma
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_dax.c $(DAX_TEST_SRCS))
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_text.c)
 $(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_net.c agent/net_msg.c agent/net_text.c)
+$(BUILD)/host/make-seeds: $(call objs,host,tests/fuzz/make_seeds_rpc.c)
 
 .PHONY: fuzz-seeds
 fuzz-seeds: $(BUILD)/host/make-seeds
@@ -111,7 +123,7 @@ $(BUILD)/host/make-rootfs: $(BUILD)/host/tests/make_rootfs.o $(BUILD)/host/tests
 
 RUN_TESTS := sh tests/run-tests.sh
 
-.PHONY: unit integration asan-test fuzz-regress test fuzz test-bins
+.PHONY: unit integration asan-test valgrind-test fuzz-regress test fuzz test-bins
 test-bins: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 
 unit: $(HOST_UNIT_BINS)
@@ -123,11 +135,18 @@ integration: all $(HOST_INTEGRATION_BINS) $(BUILD)/host/make-rootfs
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh \
 		tests/integration/ctl_sandbox.sh tests/integration/ctl_network.sh tests/integration/recipes.sh tests/integration/disk_image.sh
 
+# The same list as `make test` runs: run-tests.sh's asan: entry (every ASan test
+# binary, and the shell tests that drive the agent, ctl and proxy).
 asan-test: $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) $(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl \
-		$(BUILD)/asan/kinglet-proxy
-	$(Q)KINGLET_AGENT=$(BUILD)/asan/kinglet-agent KINGLET_CTL=$(BUILD)/asan/kinglet-ctl KINGLET_PROXY=$(BUILD)/asan/kinglet-proxy \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(RUN_TESTS) $(TEST_LOG_DIR)/asan $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) tests/integration/ctl.sh
+		$(BUILD)/asan/kinglet-proxy $(BUILD)/host/make-rootfs
+	$(Q)BUILD=$(BUILD) $(RUN_TESTS) $(TEST_LOG_DIR)/asan asan:$(BUILD)/asan
+
+# The agent under valgrind memcheck (tests/integration/valgrind_agent.c). The
+# glibc agent: valgrind cannot replace malloc in the static musl one.
+VALGRIND_TEST := $(BUILD)/host/tests/integration/valgrind_agent
+.SECONDARY: $(VALGRIND_TEST).o
+valgrind-test: $(BUILD)/host/kinglet-agent $(VALGRIND_TEST)
+	$(Q)KINGLET_MEMCHECK_AGENT=$(BUILD)/host/kinglet-agent $(RUN_TESTS) $(TEST_LOG_DIR)/valgrind $(VALGRIND_TEST)
 
 fuzz-regress: $(FUZZ_BINS) fuzz-seeds
 	$(Q)$(RUN_TESTS) $(TEST_LOG_DIR)/fuzz $(addprefix fuzz-regress:,$(FUZZ_NAMES))
@@ -138,20 +157,35 @@ integration test: $(BUILD)/host/dax-header
 # One run, one summary: every suite's results are added up by run-tests.sh.
 test: all $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) $(ASAN_UNIT_BINS) $(ASAN_INTEGRATION_BINS) \
 		$(BUILD)/asan/kinglet-agent $(BUILD)/asan/kinglet-ctl $(BUILD)/asan/kinglet-proxy $(FUZZ_BINS) fuzz-seeds \
-		$(BUILD)/host/make-rootfs
-	$(Q)BUILD=$(BUILD) KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
+		$(BUILD)/host/make-rootfs $(BUILD)/host/kinglet-agent $(VALGRIND_TEST)
+	$(Q)BUILD=$(BUILD) KINGLET_MEMCHECK_AGENT=$(BUILD)/host/kinglet-agent KINGLET_AGENT=$(BUILD)/kinglet-agent KINGLET_CTL=$(BUILD)/kinglet-ctl KINGLET_PROXY=$(BUILD)/kinglet-proxy \
 		MAKE_ROOTFS=$(BUILD)/host/make-rootfs DAX_HEADER=$(BUILD)/host/dax-header IMAGES=$(IMAGES_DIR) \
 		$(RUN_TESTS) $(TEST_LOG_DIR) $(HOST_UNIT_BINS) $(HOST_INTEGRATION_BINS) tests/integration/ctl.sh \
 		tests/integration/ctl_containers.sh tests/integration/proxy_ctl.sh tests/integration/ctl_sandbox.sh tests/integration/ctl_network.sh tests/integration/recipes.sh \
 		tests/integration/disk_image.sh tests/vm/vm-smoke.sh tests/vm/vm-guest.sh tests/vm/vm-net.sh tests/vm/e2e.sh \
-		asan:$(BUILD)/asan $(addprefix fuzz-regress:,$(FUZZ_NAMES))
+		asan:$(BUILD)/asan $(VALGRIND_TEST) $(addprefix fuzz-regress:,$(FUZZ_NAMES))
+
+# Every harness for $(1) seconds, on its corpus and seeds; a crash, leak or
+# timeout in any of them fails the target once all have run.
+define fuzz_run
+	$(Q)failed=; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		echo "== $$n ($(1)s)"; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		$(BUILD)/fuzz/$$n -max_total_time=$(1) -print_final_stats=1 $$dict \
+			-artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/seeds/$$n \
+			>$(BUILD)/fuzz/$$n.log 2>&1; rc=$$?; \
+		tail -n 12 $(BUILD)/fuzz/$$n.log; \
+		[ $$rc -eq 0 ] || failed="$$failed $$n"; \
+	done; \
+	[ -z "$$failed" ] || { echo "fuzz: failed:$$failed (inputs in $(BUILD)/fuzz/<harness>-*, logs in $(BUILD)/fuzz/<harness>.log)"; exit 1; }
+endef
 
 fuzz: $(FUZZ_BINS) fuzz-seeds
-	$(Q)for n in $(FUZZ_NAMES); do \
-		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
-		echo "== $$n ($(FUZZ_SECONDS)s)"; \
-		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$dict \
-			-artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/seeds/$$n \
-			2>&1 | tail -n 12 || exit 1; \
-	done
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# CI's short pass: every harness for a few seconds.
+FUZZ_SHORT_SECONDS ?= 5
+.PHONY: fuzz-short
+fuzz-short: $(FUZZ_BINS) fuzz-seeds
+	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))

@@ -388,11 +388,13 @@ int main(int argc, char **argv)
         need_dir("fuzz_proxy");
         need_dir("fuzz_uevent");
         need_dir("fuzz_netlink");
+        need_dir("fuzz_rpc");
         server_seeds();
         client_seeds();
         spec_seeds();
         dax_header_seeds();
         literal_seeds();
         netlink_seeds();
+        rpc_seeds();
         return 0;
 }

@@ -25,5 +25,7 @@ void dax_header_seeds(void);
 void literal_seeds(void);
 /* fuzz_netlink's: rtnetlink replies built with the agent's builders (make_seeds_net.c). */
 void netlink_seeds(void);
+/* fuzz_rpc's: one request per method, and sequences (make_seeds_rpc.c). */
+void rpc_seeds(void);
 
 #endif

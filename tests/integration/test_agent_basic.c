@@ -62,7 +62,7 @@ static void test_ctl_human_and_json(void **state)
         assert_non_null(strstr(out, "\"device_handlers\":["));
         /* A refused request: exit code is the gRPC code, JSON carries the status. */
         assert_int_equal(run_ctl((const char *[]){ "--addr", a->addr, "--json", "call", "grpc.AgentService",
-                                                   "SetPolicy", NULL }, out, sizeof out), GRPC_UNIMPLEMENTED);
+                                                   "MemAgentMemcgSet", NULL }, out, sizeof out), GRPC_UNIMPLEMENTED);
         assert_non_null(strstr(out, "\"status\":\"UNIMPLEMENTED\""));
 }
 

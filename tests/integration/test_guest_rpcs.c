@@ -481,9 +481,9 @@ static void test_unsupported_say_why(void **state)
 {
         struct agent_proc *a = *state;
         char msg[512];
-        Grpc__SetPolicyRequest req = GRPC__SET_POLICY_REQUEST__INIT;
-        assert_int_equal(call(a, "SetPolicy", &req.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
-        assert_non_null(strstr(msg, "no policy engine"));
+        Grpc__MemAgentMemcgConfig memcg = GRPC__MEM_AGENT_MEMCG_CONFIG__INIT;
+        assert_int_equal(call(a, "MemAgentMemcgSet", &memcg.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
+        assert_non_null(strstr(msg, "no memory agent"));
         Grpc__GetDiagnosticDataRequest dd = GRPC__GET_DIAGNOSTIC_DATA_REQUEST__INIT;
         assert_int_equal(call(a, "GetDiagnosticData", &dd.base, NULL, NULL, msg, sizeof msg), GRPC_UNIMPLEMENTED);
         assert_non_null(strstr(msg, "no diagnostic data"));

@@ -27,6 +27,8 @@
 #include "util.h"
 
 #define START_TIMEOUT_MS 5000
+/* Under a wrapper such as valgrind the agent starts, and exits (leak check), far slower. */
+#define WRAPPED_TIMEOUT_MS 60000
 
 bool agent_can_run(void)
 {
@@ -58,9 +60,34 @@ static bool socket_answers(const char *path)
         return ok;
 }
 
+/*
+ * KINGLET_AGENT_WRAPPER: words (split at spaces) put before the agent's
+ * command line, e.g. "valgrind --tool=memcheck --log-file=/tmp/x/vg.log".
+ * Returns how many went into argv (at most max).
+ */
+static int wrapper_words(char *buf, size_t size, const char **argv, int max)
+{
+        const char *w = getenv("KINGLET_AGENT_WRAPPER");
+        char *save = NULL;
+        int n = 0;
+        if (!w || !*w)
+                return 0;
+        snprintf(buf, size, "%s", w);
+        for (char *t = strtok_r(buf, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+                argv[n++] = t;
+        return n;
+}
+
+static bool wrapped(void)
+{
+        const char *w = getenv("KINGLET_AGENT_WRAPPER");
+        return w && *w;
+}
+
 static _Noreturn void child(const struct agent_proc *a, const struct agent_opts *o)
 {
-        const char *argv[32];
+        const char *argv[64];
+        char wrapper[1024];
         int n = 0;
 
         /* Our own /run (CopyFile, bundles) and hostname (CreateSandbox): the host's stay untouched. */
@@ -74,6 +101,7 @@ static _Noreturn void child(const struct agent_proc *a, const struct agent_opts 
                 dup2(log, STDERR_FILENO);
                 dup2(log, STDOUT_FILENO);
         }
+        n = wrapper_words(wrapper, sizeof wrapper, argv, 24);
         argv[n++] = agent_binary();
         if (!o || !o->no_default_addr) {
                 argv[n++] = "--server-addr";
@@ -81,12 +109,12 @@ static _Noreturn void child(const struct agent_proc *a, const struct agent_opts 
         }
         argv[n++] = "--log-level=debug";
         argv[n++] = "--debug-service";
-        for (size_t i = 0; o && o->args && o->args[i] && n < 30; i++)
+        for (size_t i = 0; o && o->args && o->args[i] && n < 62; i++)
                 argv[n++] = o->args[i];
         argv[n] = NULL;
         for (size_t i = 0; o && o->env && o->env[i]; i++)
                 putenv((char *)o->env[i]);
-        execv(argv[0], (char **)argv);
+        execvp(argv[0], (char **)argv);
         perror("agent_proc: exec");
         _exit(127);
 }
@@ -107,7 +135,8 @@ int agent_start(struct agent_proc *a, const struct agent_opts *o)
         if (a->pid == 0)
                 child(a, o);
         const char *wait_for = o && o->wait_sock ? o->wait_sock : a->sock;
-        for (int i = 0; i < START_TIMEOUT_MS / 10; i++) {
+        int timeout_ms = wrapped() ? WRAPPED_TIMEOUT_MS : START_TIMEOUT_MS;
+        for (int i = 0; i < timeout_ms / 10; i++) {
                 int status;
                 if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
                         a->pid = 0;
@@ -131,7 +160,8 @@ int agent_stop(struct agent_proc *a)
         int status = 0;
         if (a->pid > 0) {
                 kill(a->pid, SIGTERM);
-                for (int i = 0; i < 500; i++) {
+                int timeout_ms = wrapped() ? WRAPPED_TIMEOUT_MS : START_TIMEOUT_MS;
+                for (int i = 0; i < timeout_ms / 10; i++) {
                         if (waitpid(a->pid, &status, WNOHANG) == a->pid)
                                 goto done;
                         usleep(10 * 1000);

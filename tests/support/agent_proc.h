@@ -5,6 +5,9 @@
  * listening on a unix socket in a temporary directory, logging to a file.
  *
  * KINGLET_AGENT names the binary (default build/kinglet-agent).
+ * KINGLET_AGENT_WRAPPER, when set, is a command (words split at spaces, looked
+ * up in $PATH) the agent runs under, e.g. "valgrind --tool=memcheck ...";
+ * start and stop then wait up to 60 s instead of 5 (tests/integration/valgrind_agent.c).
  */
 #ifndef KINGLET_AGENT_PROC_H
 #define KINGLET_AGENT_PROC_H

@@ -3,6 +3,8 @@
  * open_in_root (child_rootfs.c): mount targets made inside a container's
  * root, never outside it, including through symlinks whose targets are
  * missing (an image's /etc/resolv.conf → ../run/systemd/resolve/…).
+ * Every test runs twice: with openat2, and with openat2 answering ENOSYS
+ * (Linux < 5.6, valgrind 3.19), where child_rootfs.c walks the path by hand.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,12 +20,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "child.h"
 
 static char root[64], outside[64];
 static int root_fd = -1;
+static bool openat2_missing;
+
+/* Linked with -Wl,--wrap=syscall (tests/tests.mk). */
+long __real_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...)
+{
+        va_list ap;
+        long a[6];
+        if (nr == SYS_openat2 && openat2_missing) {
+                errno = ENOSYS;
+                return -1;
+        }
+        va_start(ap, nr);
+        for (int i = 0; i < 6; i++)
+                a[i] = va_arg(ap, long);
+        va_end(ap);
+        return __real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -141,12 +163,39 @@ static void test_link_loops_end(void **state)
         assert_int_equal(open_in_root(root_fd, "/l3", CREATE_FILE) >= 0, 1);
 }
 
+/* Existing links: ".." and absolute targets stay inside; a /proc magic link is only text inside the root. */
+static void test_existing_links_stay_inside(void **state)
+{
+        (void)state;
+        char escape[PATH_MAX];
+        put_dir("real");
+        put_dir("real/sub");
+        snprintf(escape, sizeof escape, "../../../../..%s", outside);
+        put_link(escape, "out");
+        assert_int_equal(open_in_root(root_fd, "/out", CREATE_NONE), -ENOENT);
+        put_link("/real", "abs");
+        expect_at(open_in_root(root_fd, "/abs/sub/../sub", CREATE_NONE), "real/sub", true);
+        put_link("../../..", "up");
+        expect_at(open_in_root(root_fd, "/up/real/../../../real", CREATE_NONE), "real", true);
+        put_link("/proc/self/cwd", "magic");
+        assert_int_equal(open_in_root(root_fd, "/magic", CREATE_NONE), -ENOENT);
+}
+
+static int without_openat2(void **state)
+{
+        (void)state;
+        openat2_missing = true;
+        return 0;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_plain_paths, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dangling_links_are_followed_inside, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_link_loops_end, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_existing_links_stay_inside, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        int failed = cmocka_run_group_tests_name("with openat2", tests, NULL, NULL);
+        return failed + cmocka_run_group_tests_name("openat2 missing", tests, without_openat2, NULL);
 }

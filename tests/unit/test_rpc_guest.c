@@ -265,9 +265,9 @@ static void test_unimplemented_rpcs_say_so(void **state)
 {
         struct fixture *f = *state;
         struct ttrpc_reply r;
-        fixture_send(f->s, 1, "grpc.AgentService", "SetPolicy", NULL, 0);
+        fixture_send(f->s, 1, "grpc.AgentService", "MemAgentMemcgSet", NULL, 0);
         fixture_expect(f->s, 1, GRPC_UNIMPLEMENTED, &r);
-        assert_non_null(strstr(r.message, "policy"));
+        assert_non_null(strstr(r.message, "no memory agent"));
         ttrpc_reply_clear(&r);
         /* The debug service is only there when asked for. */
         fixture_send(f->s, 3, "kinglet.Debug", "Sleep", NULL, 0);

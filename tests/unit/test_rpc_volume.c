@@ -108,8 +108,8 @@ static void test_volume_refusals(void **state)
         rq.volume_guest_path = (char *)"/nonexistent/kinglet-volume";
         fixture_send(f->s, 11, "grpc.AgentService", "ResizeVolume", &rq.base, 0);
         fixture_expect(f->s, 11, GRPC_NOT_FOUND, NULL);
-        /* procfs is no block-backed ext4 or xfs. */
-        rq.volume_guest_path = (char *)"/proc/self";
+        /* procfs is no block-backed ext4 or xfs (/proc/sys: /proc/self is a link, refused as one). */
+        rq.volume_guest_path = (char *)"/proc/sys";
         fixture_send(f->s, 13, "grpc.AgentService", "ResizeVolume", &rq.base, 0);
         fixture_expect(f->s, 13, GRPC_FAILED_PRECONDITION, &r);
         assert_non_null(strstr(r.message, "proc filesystem"));

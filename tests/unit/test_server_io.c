@@ -211,6 +211,11 @@ static void test_connection_limit(void **state)
         struct ttrpc_client *second = connect_client(f);
         Grpc__CheckRequest req = GRPC__CHECK_REQUEST__INIT;
         (void)ttrpc_client_send(second, "grpc.Health", "Check", &req.base, 0, NULL);
+        /* Its first request is told why, then the connection is closed. */
+        assert_int_equal(ttrpc_client_recv(second, 5000, &r), 0);
+        assert_int_equal(r.code, GRPC_RESOURCE_EXHAUSTED);
+        assert_string_equal(r.message, "1 connections already open (limit 1): closing this one");
+        ttrpc_reply_clear(&r);
         assert_int_equal(ttrpc_client_recv(second, 5000, &r), -ECONNRESET);
         check_serving(first); /* the refusal cost the first client nothing */
         ttrpc_client_free(second);

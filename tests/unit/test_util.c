@@ -373,6 +373,33 @@ static void test_hex_digit_value(void **state)
         assert_int_equal(hex_digit_value('\0'), -1);
 }
 
+static void test_read_all_bounded(void **state)
+{
+        (void)state;
+        int p[2];
+        uint8_t *buf = (uint8_t *)"untouched";
+        size_t len = 99;
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(write(p[1], "abcdef", 6), 6);
+        close(p[1]);
+        assert_int_equal(read_all_bounded(p[0], 6, &buf, &len), 0);
+        assert_int_equal(len, 6);
+        assert_string_equal((char *)buf, "abcdef"); /* terminated past the data */
+        free(buf);
+        close(p[0]);
+
+        /* One byte over the bound: refused, outputs untouched. */
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(write(p[1], "abcdefg", 7), 7);
+        close(p[1]);
+        buf = (uint8_t *)"untouched";
+        len = 99;
+        assert_int_equal(read_all_bounded(p[0], 6, &buf, &len), -EFBIG);
+        assert_string_equal((char *)buf, "untouched");
+        assert_int_equal(len, 99);
+        close(p[0]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -393,6 +420,7 @@ int main(void)
                 cmocka_unit_test(test_write_all_pipe),
                 cmocka_unit_test(test_write_all_closed_pipe),
                 cmocka_unit_test(test_hex_digit_value),
+                cmocka_unit_test(test_read_all_bounded),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,7 +114,7 @@ step stats pctl stats c1
 # GetOOMEvent: in flight beside the OOM kill through the proxy; asked
 # afterwards (the agent queues events) on a single direct connection. A
 # long poll has no deadline of its own: timeout(1) gives it one.
-[ -z "$PROXY" ] || timeout 60 "$T/pctl" oom-events --count 1 >"$T/oom.out" 2>&1 &
+[ -z "$PROXY" ] || timeout 120 "$T/pctl" oom-events --count 1 >"$T/oom.out" 2>&1 &
 oom_pid=$!
 step oom-run pctl run --memory 16m --rootfs $SB oomc dd if=/dev/zero of=/dev/null bs=64M count=1
 if [ -n "$PROXY" ]; then
