@@ -21,6 +21,7 @@
 #include "harden.h"
 #include "hotplug.h"
 #include "listen.h"
+#include "policy.h"
 #include "log.h"
 #include "log_vport.h"
 #include "pid1.h"
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
         a.server = ttrpc_server_free(a.server);
         /* After the server: freeing it cancels the calls parked on device waits. */
         a.hotplug = hotplug_free(a.hotplug);
+        policy_activate(NULL); /* the policy lives as long as the server that consulted it */
         a.loop = loop_free(a.loop);
         for (size_t i = 0; i < a.n_socket_paths; i++)
                 (void)unlink(a.socket_paths[i]);

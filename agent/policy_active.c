@@ -17,6 +17,7 @@
 #include "log.h"
 #include "policy.h"
 #include "rpc.h"
+#include "util.h"
 
 static struct policy *active;
 
@@ -43,33 +44,24 @@ int policy_active_check_debug_console(struct rpc_error *e)
         return policy_check_debug_console(active, e);
 }
 
-/* Reads a whole regular file of at most POLICY_MAX_SIZE bytes (one more is read to notice a bigger one). */
+/* Reads a whole regular file of at most POLICY_MAX_SIZE bytes. */
 static int read_policy_file(const char *path, char **ret_text, size_t *ret_len, struct rpc_error *e)
 {
         struct stat st;
+        uint8_t *text;
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || fstat(fd, &st) < 0)
                 return rpc_error_set(e, grpc_code_from_errno(-errno), -errno, "cannot read %s: %s", path,
                                      strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return rpc_error_set(e, GRPC_INVALID_ARGUMENT, -EINVAL, "%s is not a regular file", path);
-        _cleanup_free_ char *text = malloc(POLICY_MAX_SIZE + 1);
-        size_t len = 0;
-        if (!text)
-                return -ENOMEM;
-        while (len <= POLICY_MAX_SIZE) {
-                ssize_t n = read(fd, text + len, POLICY_MAX_SIZE + 1 - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return rpc_error_set(e, grpc_code_from_errno(-errno), -errno, "cannot read %s: %s", path,
-                                             strerror(errno));
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        *ret_text = TAKE_PTR(text);
-        *ret_len = len;
+        int r = read_all_bounded(fd, POLICY_MAX_SIZE, &text, ret_len);
+        if (r == -EFBIG)
+                return rpc_error_set(e, GRPC_RESOURCE_EXHAUSTED, r, "%s is over the %u-byte limit", path,
+                                     (unsigned)POLICY_MAX_SIZE);
+        if (r < 0)
+                return rpc_error_set(e, grpc_code_from_errno(r), r, "cannot read %s: %s", path, strerror(-r));
+        *ret_text = (char *)text;
         return 0;
 }
 
