@@ -28,28 +28,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	[ -f "$dir/out" ] && sed 's/^/#   /' "$dir/out"
-	failed=$((failed + 1))
-}
-
-# expect NAME CODE [GREP] -- COMMAND...: run, compare exit code, optionally grep stdout+stderr
-expect() {
-	name=$1 want=$2 pattern=$3
-	shift 4
-	"$@" >"$dir/out" 2>&1
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		not_ok "$name (exit $got, want $want)"
-	elif [ -n "$pattern" ] && ! grep -q -- "$pattern" "$dir/out"; then
-		not_ok "$name (output lacks '$pattern')"
-	else
-		ok "$name"
-	fi
-}
+# ok, not_ok, expect
+# shellcheck source=tests/integration/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # has NAME FILE LINE...: every LINE is a whole line of FILE
 has() {
